@@ -1,0 +1,12 @@
+# cgikit_warnings: an interface target every first-party target links to.
+add_library(cgikit_warnings INTERFACE)
+target_compile_options(cgikit_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 reports -Wrestrict inside libstdc++'s std::string at -O3 (GCC bug 105329): not ours.
+  target_compile_options(cgikit_warnings INTERFACE -Wno-restrict)
+endif()
+if(CGIKIT_WERROR)
+  target_compile_options(cgikit_warnings INTERFACE -Werror)
+endif()

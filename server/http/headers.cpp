@@ -1,0 +1,72 @@
+#include "http/headers.hpp"
+
+#include <algorithm>
+
+namespace cgikit::http {
+
+namespace {
+char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool list_contains_token(std::string_view value, std::string_view token) noexcept {
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        if (iequals(trim_ows(value.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+void Headers::add(std::string name, std::string value) {
+    fields_.push_back({std::move(name), std::move(value)});
+}
+
+void Headers::set(std::string_view name, std::string value) {
+    remove(name);
+    fields_.push_back({std::string(name), std::move(value)});
+}
+
+void Headers::remove(std::string_view name) {
+    std::erase_if(fields_, [&](const HeaderField& f) { return iequals(f.name, name); });
+}
+
+std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
+    for (const auto& f : fields_) {
+        if (iequals(f.name, name)) return std::string_view(f.value);
+    }
+    return std::nullopt;
+}
+
+std::size_t Headers::count(std::string_view name) const noexcept {
+    return static_cast<std::size_t>(std::count_if(
+        fields_.begin(), fields_.end(), [&](const HeaderField& f) { return iequals(f.name, name); }));
+}
+
+std::string Headers::joined(std::string_view name, std::string_view separator) const {
+    std::string out;
+    bool first = true;
+    for (const auto& f : fields_) {
+        if (!iequals(f.name, name)) continue;
+        if (!first) out += separator;
+        out += f.value;
+        first = false;
+    }
+    return out;
+}
+
+}  // namespace cgikit::http
