@@ -73,7 +73,8 @@ std::optional<SocketAddress> SocketAddress::peer_of(int fd) {
 }
 
 std::uint16_t SocketAddress::port() const noexcept {
-    if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+    if (family() == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
     if (family() == AF_INET6) {
         return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
     }

@@ -12,7 +12,7 @@
 namespace cgikit::net {
 
 class SocketAddress {
-public:
+  public:
     SocketAddress() = default;
 
     // "127.0.0.1:8080", "[::1]:8080", "[::]:0". No name resolution; nullopt when malformed.
@@ -34,7 +34,7 @@ public:
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
     socklen_t size() const noexcept { return length_; }
 
-private:
+  private:
     sockaddr_storage storage_{};
     socklen_t length_ = 0;
 };

@@ -1,0 +1,31 @@
+#pragma once
+// Static files (RFC 9110): GET/HEAD of regular files under the document root, index files for
+// directories, conditional requests (§13), single byte ranges (§14), HEAD. A pure function of the
+// request and the file system: it never touches a socket.
+#include <string>
+#include <vector>
+
+#include "handlers/mime_types.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace cgikit::handlers {
+
+struct StaticContext {
+    int root_fd = -1;  // the document root, opened O_PATH | O_DIRECTORY
+    const std::vector<std::string>* index_files = nullptr;
+    const MimeTypes* mime = nullptr;
+};
+
+// The methods a static resource supports, for Allow headers.
+inline constexpr const char* kStaticAllow = "GET, HEAD, OPTIONS";
+
+// `decoded_path` is the request path after decode_and_normalize_path (absolute, no dot segments).
+http::Response serve_static(const http::Request& request, const std::string& decoded_path,
+                            const StaticContext& context);
+
+// Opens `relative` (no leading '/') read-only beneath `root_fd`, never resolving outside it
+// (symlinks included). Returns the fd or -errno (-EXDEV / -ELOOP when it would leave the root).
+int open_beneath(int root_fd, const std::string& relative, int flags);
+
+}  // namespace cgikit::handlers

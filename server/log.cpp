@@ -1,0 +1,140 @@
+#include "log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config.hpp"
+
+namespace cgikit {
+
+namespace {
+
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// Bytes from clients are hostile: quotes, backslashes and control bytes in logged request fields
+// are escaped so a request cannot forge log lines (as Apache does for its access log).
+void append_escaped(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20 || c >= 0x7f) {
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+}
+
+}  // namespace
+
+LogFile::~LogFile() {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+void LogFile::open(const std::string& spec, int std_fd) {
+    path_ = spec;
+    if (spec == "off") {
+        fd_ = -1;
+        return;
+    }
+    if (spec == "-") {
+        fd_ = std_fd;
+        owned_ = false;
+        return;
+    }
+    int fd = ::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) throw ConfigError("cannot open log '" + spec + "': " + std::strerror(errno));
+    fd_ = fd;
+    owned_ = true;
+}
+
+void LogFile::reopen() {
+    if (!owned_ || fd_ < 0) return;
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return;  // keep writing to the old file rather than losing lines
+    ::dup3(fd, fd_, O_CLOEXEC);
+    ::close(fd);
+}
+
+void LogFile::write(std::string_view text) const noexcept {
+    while (fd_ >= 0 && !text.empty()) {
+        ssize_t n = ::write(fd_, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // a full disk must not stop the server
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+std::string iso8601_utc(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+std::string clf_time(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
+                  kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+std::string format_error_line(std::string_view level, std::uint64_t request_id,
+                              std::string_view client, std::string_view message) {
+    std::string line = iso8601_utc(std::time(nullptr));
+    line += " [";
+    line += level;
+    line += "]";
+    if (request_id != 0) {
+        line += " [req ";
+        line += std::to_string(request_id);
+        line += "]";
+    }
+    if (!client.empty()) {
+        line += " [client ";
+        line += client;
+        line += "]";
+    }
+    line += ' ';
+    append_escaped(line, message);
+    line += '\n';
+    return line;
+}
+
+void append_access_line(std::string& out, const http::Request& r, std::string_view clf_now,
+                        int status, std::uint64_t body_bytes_sent) {
+    out += r.peer.remote_address.empty() ? "-" : r.peer.remote_address;
+    out += " - - [";
+    out += clf_now;
+    out += "] \"";
+    append_escaped(out, r.method);
+    out += ' ';
+    append_escaped(out, r.target);
+    out += " HTTP/";
+    out += static_cast<char>('0' + r.version.major);
+    out += '.';
+    out += static_cast<char>('0' + r.version.minor);
+    out += "\" ";
+    out += std::to_string(status);
+    out += ' ';
+    out += body_bytes_sent == 0 ? std::string("-") : std::to_string(body_bytes_sent);
+    out += " \"";
+    append_escaped(out, r.headers.get("Referer").value_or("-"));
+    out += "\" \"";
+    append_escaped(out, r.headers.get("User-Agent").value_or("-"));
+    out += "\"\n";
+}
+
+}  // namespace cgikit

@@ -1,0 +1,47 @@
+#pragma once
+// Logs. A LogFile is one open log (a path, stdout or stderr) shared by all workers: every line is
+// written with one write(2) on an O_APPEND descriptor, so lines from different threads never
+// interleave and no lock is needed. reopen() (SIGHUP, for logrotate) opens the path again and
+// dup2()s it over the same descriptor number, so a worker writing concurrently never sees a closed
+// fd.
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "http/request.hpp"
+
+namespace cgikit {
+
+class LogFile {
+  public:
+    LogFile() = default;
+    LogFile(const LogFile&) = delete;
+    LogFile& operator=(const LogFile&) = delete;
+    ~LogFile();
+
+    // "-" means `std_fd` (1 or 2); "off" disables the log. Throws ConfigError if it cannot open.
+    void open(const std::string& spec, int std_fd);
+    void reopen();
+    bool enabled() const noexcept { return fd_ >= 0; }
+    void write(std::string_view text) const noexcept;
+
+  private:
+    std::string path_;
+    int fd_ = -1;
+    bool owned_ = false;
+};
+
+// "2026-11-21T05:37:09Z" (UTC), for error log lines.
+std::string iso8601_utc(std::time_t t);
+// "21/Nov/2026:05:37:09 +0000", Common Log Format's date.
+std::string clf_time(std::time_t t);
+
+// One error-log line: time, level, request id (0 = none), client address, message.
+std::string format_error_line(std::string_view level, std::uint64_t request_id,
+                              std::string_view client, std::string_view message);
+
+// One access-log line in Combined Log Format (Apache's "combined").
+void append_access_line(std::string& out, const http::Request& request, std::string_view clf_now,
+                        int status, std::uint64_t body_bytes_sent);
+
+}  // namespace cgikit

@@ -1,0 +1,135 @@
+#include "server.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "net/listener.hpp"
+
+namespace cgikit {
+
+namespace {
+
+net::unique_fd open_root(const std::string& root) {
+    net::unique_fd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd)
+        throw ConfigError("root: cannot open directory '" + root + "': " + std::strerror(errno));
+    return fd;
+}
+
+unsigned worker_count(const Config& c) {
+    if (c.workers != 0) return c.workers;
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n;
+}
+
+// RFC-less but universal practice: a server started as root binds its ports, then runs as an
+// unprivileged user so that neither a bug in it nor a CGI script it runs acts as root.
+void drop_privileges(const std::string& user, const std::string& root) {
+    if (::geteuid() != 0 || user.empty()) return;
+    errno = 0;
+    passwd* pw = ::getpwnam(user.c_str());
+    if (pw == nullptr) throw ConfigError("user: no such user '" + user + "'");
+    if (::setgroups(0, nullptr) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0) {
+        throw ConfigError("user: cannot switch to '" + user + "': " + std::strerror(errno));
+    }
+    if (::access(root.c_str(), R_OK | X_OK) != 0) {
+        throw ConfigError("root: '" + root + "' is not readable by user '" + user +
+                          "' (the server runs as that user when started as root; set \"user\" "
+                          "in the config or make the directory readable)");
+    }
+}
+
+sigset_t handled_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+}  // namespace
+
+void Server::check(const Config& config) {
+    open_root(config.root);
+    LogFile access, error;
+    access.open(config.access_log, STDOUT_FILENO);
+    error.open(config.error_log, STDERR_FILENO);
+}
+
+Server::Server(Config config) : config_(std::move(config)) {
+    access_log_.open(config_.access_log, STDOUT_FILENO);
+    error_log_.open(config_.error_log, STDERR_FILENO);
+    mime_ = handlers::MimeTypes::load(config_.mime_types_file, config_.default_type);
+    root_fd_ = open_root(config_.root);
+
+    unsigned n = worker_count(config_);
+    std::vector<std::vector<ListenSocket>> per_worker(n);
+    for (const auto& text : config_.listen) {
+        auto address = net::SocketAddress::parse(text);
+        if (!address) throw ConfigError("listen: invalid address '" + text + "'");
+        std::error_code ec;
+        auto group = net::open_listener_group(*address, static_cast<int>(n), ec);
+        if (group.empty())
+            throw ConfigError("listen: cannot listen on " + text + ": " + ec.message());
+        auto bound = net::SocketAddress::local_of(group.front().get());
+        for (unsigned i = 0; i < n; ++i)
+            per_worker[i].push_back({std::move(group[i]), *bound});
+        error_log_.write(
+            format_error_line("notice", 0, "", "listening on http://" + bound->to_string() + "/"));
+    }
+    drop_privileges(config_.user, config_.root);
+
+    SharedState shared;
+    shared.config = &config_;
+    shared.mime = &mime_;
+    shared.root_fd = root_fd_.get();
+    shared.access_log = &access_log_;
+    shared.error_log = &error_log_;
+    shared.server_header = std::string("cgikit/") + CGIKIT_VERSION;
+    for (unsigned i = 0; i < n; ++i) {
+        workers_.push_back(std::make_unique<Worker>(shared, std::move(per_worker[i]), i));
+    }
+}
+
+Server::~Server() = default;
+
+int Server::run() {
+    // Signals are taken by this thread with sigwait; workers (started below) inherit the mask.
+    sigset_t signals = handled_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);  // a client that goes away is an error value, not a signal
+
+    std::vector<std::thread> threads;
+    for (auto& w : workers_)
+        threads.emplace_back([&w] { w->run(); });
+
+    while (true) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            access_log_.reopen();
+            error_log_.reopen();
+            error_log_.write(format_error_line("notice", 0, "", "log files reopened"));
+            continue;
+        }
+        error_log_.write(
+            format_error_line("notice", 0, "", std::string("shutting down on ") + strsignal(sig)));
+        break;
+    }
+    for (auto& w : workers_)
+        w->request_stop();
+    for (auto& t : threads)
+        t.join();
+    error_log_.write(format_error_line("notice", 0, "", "stopped"));
+    return 0;
+}
+
+}  // namespace cgikit

@@ -1,0 +1,99 @@
+#pragma once
+// Worker: one thread, one event loop, its own SO_REUSEPORT listeners and the connections they
+// accept. Workers share nothing mutable but the log files (see log.hpp), so the request path takes
+// no lock. request_stop() is the one call made from another thread.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "handlers/static_file_handler.hpp"
+#include "http/http_date.hpp"
+#include "log.hpp"
+#include "net/event_loop.hpp"
+#include "net/socket_address.hpp"
+#include "router.hpp"
+
+namespace cgikit {
+
+class Connection;
+
+struct ListenSocket {
+    net::unique_fd fd;
+    net::SocketAddress address;  // as bound (port resolved)
+};
+
+// Read-only state every worker shares.
+struct SharedState {
+    const Config* config = nullptr;
+    const handlers::MimeTypes* mime = nullptr;
+    int root_fd = -1;
+    LogFile* access_log = nullptr;
+    LogFile* error_log = nullptr;
+    std::string server_header;  // "cgikit/<version>"
+};
+
+class Worker {
+  public:
+    Worker(const SharedState& shared, std::vector<ListenSocket> listeners, unsigned index);
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    ~Worker();
+
+    // The thread body: serves until request_stop(), then drains in-flight requests (bounded by
+    // timeouts.shutdown_grace) and returns.
+    void run();
+    // Thread-safe.
+    void request_stop() noexcept;
+
+    // --- for connections of this worker ---
+    const Config& config() const noexcept { return *shared_.config; }
+    const SharedState& shared() const noexcept { return shared_; }
+    net::EventLoop& loop() noexcept { return loop_; }
+    const Router& router() const noexcept { return router_; }
+    const handlers::StaticContext& static_context() const noexcept { return static_context_; }
+    std::string_view http_date() { return date_.now(); }
+    bool draining() const noexcept { return draining_; }
+    std::uint64_t next_request_id() noexcept { return ++request_counter_ * 64 + index_; }
+
+    void log_access(const http::Request& request, int status, std::uint64_t body_bytes);
+    void log_error(std::string_view level, std::uint64_t request_id, std::string_view client,
+                   std::string_view message);
+
+    // Idle keep-alive connections, oldest first: shed when the connection limit is reached.
+    void mark_idle(Connection& c) noexcept;
+    void mark_busy(Connection& c) noexcept;
+    // A connection is done; it is destroyed after the current event batch.
+    void release(Connection& c);
+
+  private:
+    class Acceptor;
+    class StopSignal;
+    void accept_from(int listen_fd);
+    void begin_drain();
+    void after_batch();
+
+    SharedState shared_;
+    unsigned index_;
+    net::EventLoop loop_;
+    Router router_;
+    handlers::StaticContext static_context_;
+    http::DateCache date_;
+    std::vector<ListenSocket> listeners_;
+    std::vector<std::unique_ptr<Acceptor>> acceptors_;
+    std::unique_ptr<StopSignal> stop_signal_;
+    net::Timer accept_retry_;
+    net::Timer drain_deadline_;
+    std::vector<std::unique_ptr<Connection>> connections_;  // index stored in the connection
+    Connection* idle_head_ = nullptr;
+    Connection* idle_tail_ = nullptr;
+    bool draining_ = false;
+    std::uint64_t request_counter_ = 0;
+    std::string access_buffer_;
+    std::time_t clf_second_ = 0;
+    std::string clf_now_;
+};
+
+}  // namespace cgikit
