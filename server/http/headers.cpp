@@ -5,7 +5,9 @@
 namespace cgikit::http {
 
 namespace {
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -17,8 +19,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -53,8 +57,9 @@ std::optional<std::string_view> Headers::get(std::string_view name) const noexce
 }
 
 std::size_t Headers::count(std::string_view name) const noexcept {
-    return static_cast<std::size_t>(std::count_if(
-        fields_.begin(), fields_.end(), [&](const HeaderField& f) { return iequals(f.name, name); }));
+    return static_cast<std::size_t>(
+        std::count_if(fields_.begin(), fields_.end(),
+                      [&](const HeaderField& f) { return iequals(f.name, name); }));
 }
 
 std::string Headers::joined(std::string_view name, std::string_view separator) const {
