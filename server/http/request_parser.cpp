@@ -25,6 +25,15 @@ bool is_valid_host(std::string_view host) {
     return true;
 }
 
+// tchar (RFC 9110 §5.6.2).
+bool is_token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+}
+
+// How much of a message's start we keep to judge an unknown method: longer methods are refused.
+constexpr std::size_t kMethodProbeBytes = 32;
+
 }  // namespace
 
 RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
@@ -47,6 +56,10 @@ ParseResult RequestParser::feed(std::string_view bytes) {
     if (phase_ == Phase::Failed) return {ParseEvent::Error, 0};
     if (phase_ == Phase::Complete) return {ParseEvent::MessageComplete, 0};
     if (bytes.empty()) return {ParseEvent::NeedMore, 0};
+    if (message_start_.size() < kMethodProbeBytes) {
+        message_start_.append(bytes.substr(0, kMethodProbeBytes - message_start_.size()));
+    }
+    if (phase_ == Phase::MethodUnknown) return classify_unknown_method(bytes.size());
 
     llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
     switch (err) {
@@ -63,6 +76,12 @@ ParseResult RequestParser::feed(std::string_view bytes) {
             if (phase_ == Phase::Failed) return {ParseEvent::Error, consumed};
             return {pause_event_, consumed};
         }
+        case HPE_INVALID_METHOD:
+            if (phase_ != Phase::Failed) {
+                phase_ = Phase::MethodUnknown;
+                return classify_unknown_method(bytes.size());
+            }
+            return {ParseEvent::Error, bytes.size()};
         default:
             if (phase_ != Phase::Failed) {
                 phase_ = Phase::Failed;
@@ -73,8 +92,27 @@ ParseResult RequestParser::feed(std::string_view bytes) {
     }
 }
 
+ParseResult RequestParser::classify_unknown_method(std::size_t consumed) {
+    std::string_view start = message_start_;
+    while (!start.empty() && (start.front() == '\r' || start.front() == '\n'))
+        start.remove_prefix(1);
+    std::size_t i = 0;
+    while (i < start.size() && is_token_char(start[i]))
+        ++i;
+    if (i == start.size()) {
+        if (start.size() < kMethodProbeBytes) return {ParseEvent::NeedMore, consumed};
+        fail(400, "invalid method");
+    } else if (i > 0 && start[i] == ' ') {
+        fail(501, "unknown method");
+    } else {
+        fail(400, "invalid method");
+    }
+    return {ParseEvent::Error, consumed};
+}
+
 void RequestParser::next_message() {
     if (phase_ != Phase::Complete) return;
+    message_start_.clear();
     phase_ = Phase::Head;
     started_ = false;
     request_ = Request{};

@@ -68,7 +68,9 @@ class RequestParser {
     const std::string& error_reason() const noexcept { return error_reason_; }
 
   private:
-    enum class Phase { Head, Body, Complete, Failed };
+    // MethodUnknown: llhttp refused the method; we read up to the first space to tell an unknown
+    // but well-formed method (501, RFC 9110 §9.1) from garbage (400).
+    enum class Phase { Head, Body, Complete, MethodUnknown, Failed };
 
     static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
     static int on_message_begin(llhttp_t* p);
@@ -84,6 +86,7 @@ class RequestParser {
 
     int fail(int status, std::string reason);
     int finish_head();
+    ParseResult classify_unknown_method(std::size_t consumed);
     bool split_target();
 
     ParserLimits limits_;
@@ -102,6 +105,7 @@ class RequestParser {
     BodySink* sink_ = nullptr;
     int error_status_ = 0;
     std::string error_reason_;
+    std::string message_start_;  // the first bytes of the current message (see MethodUnknown)
 };
 
 }  // namespace cgikit::http
