@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <exception>
 
+#include "cgi_exchange.hpp"
 #include "handlers/error_page.hpp"
 #include "http/response_writer.hpp"
 #include "http/status.hpp"
@@ -27,6 +28,22 @@ constexpr std::size_t kSendfileChunkBytes = 1024 * 1024;
 // After an error response, how long we drain the client's input before closing, so that closing
 // with unread data does not turn into a TCP reset that destroys the response in flight.
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
+// CGI body bytes pulled from the script per step: one pipe's worth keeps syscalls few while the
+// memory held per connection stays bounded whatever the client's speed.
+constexpr std::size_t kCgiChunkBytes = 64 * 1024;
+
+void append_chunk(std::string& out, std::string_view data) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char size[20];
+    int n = 0;
+    for (std::size_t v = data.size(); v > 0 || n == 0; v >>= 4)
+        size[n++] = kHex[v & 15];
+    while (n > 0)
+        out += size[--n];
+    out += "\r\n";
+    out += data;
+    out += "\r\n";
+}
 
 }  // namespace
 
@@ -49,6 +66,14 @@ bool Connection::start() {
 
 void Connection::on_events(std::uint32_t events) {
     if (state_ == State::Closed) return;
+    bool waiting_on_cgi = state_ == State::WaitingForCgiSlot || state_ == State::AwaitingCgiHead ||
+                          (state_ == State::WritingResponse && body_source_ == BodySource::Cgi);
+    if (waiting_on_cgi && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        // Like nginx, a client that closes while a script works has abandoned the request: the
+        // script is killed instead of running to no one.
+        abort_for_client_gone();
+        return;
+    }
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) can_read_ = true;
     if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) can_write_ = true;
     advance();
@@ -62,10 +87,18 @@ void Connection::close_if_idle() {
     if (is_idle()) close_now();
 }
 
+void Connection::abort_for_client_gone() {
+    worker_.log_error("info", parser_.request().id, peer_.remote_address,
+                      "client closed the connection while the CGI script ran; script stopped");
+    if (cgi_) cgi_->abandon();
+    close_now();
+}
+
 void Connection::close_now() {
     if (state_ == State::Closed) return;
     state_ = State::Closed;
     timer_.cancel();
+    cgi_.reset();
     worker_.loop().remove(fd_.get());
     fd_.reset();
     file_.fd.reset();
@@ -89,6 +122,11 @@ void Connection::advance() {
             case State::LingeringClose:
                 step = step_lingering();
                 break;
+            case State::AwaitingCgiHead:
+                step = step_cgi_head();
+                break;
+            case State::WaitingForCgiSlot:
+                return;
             case State::Closed:
                 return;
         }
@@ -171,10 +209,33 @@ bool Connection::in_list_idle() const noexcept {
     return in_idle_list;
 }
 
+int Connection::SpoolSink::on_body_data(std::string_view bytes) {
+    std::error_code error = spool->append(bytes);
+    return error ? handlers::spool_error_status(error) : 0;
+}
+
+bool Connection::route_wants_body(const std::string& decoded_path) const {
+    if (worker_.router().route(decoded_path).kind == RouteKind::Cgi) return true;
+    const auto& extensions = worker_.config().cgi.extensions;
+    if (extensions.empty()) return false;
+    auto found = handlers::resolve_by_extension(worker_.config().root, decoded_path, extensions);
+    return found && found->found();
+}
+
 void Connection::on_head_complete() {
-    // A body follows. Static resources ignore it (it is read and discarded); refusing it early
-    // would force us to close the connection. Expect: 100-continue is answered right away.
+    // A body follows. CGI gets it spooled (memory, then an unlinked temp file) so the script can
+    // read it at its own pace: no pipe between us and its stdin, so no deadlock is possible.
+    // Static resources ignore it (read and discarded); refusing it early would force a close.
+    // Expect: 100-continue is answered right away.
     const http::Request& request = parser_.request();
+    http::DecodedPath path = http::decode_and_normalize_path(request.raw_path);
+    if (path.ok() && route_wants_body(path.path)) {
+        const auto& cgi = worker_.config().cgi;
+        spool_sink_.spool =
+            std::make_unique<handlers::BodySpool>(cgi.spool_memory_bytes, cgi.spool_directory,
+                                                  worker_.config().parser_limits.max_body_bytes);
+        parser_.set_body_sink(&spool_sink_);
+    }
     if (request.expect_continue) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         // Best effort: the socket buffer of a fresh exchange always has room for 25 bytes; if
@@ -189,6 +250,13 @@ void Connection::on_message_complete() {
     http::Request& request = parser_.request();
     request.peer = peer_;
     request.id = worker_.next_request_id();
+    redirect_.reset();
+    redirect_hops_ = 0;
+    dispatch();
+}
+
+void Connection::dispatch() {
+    http::Request& request = parser_.request();
     http::Response response;
     try {
         if (request.method_kind == http::Method::Connect) {
@@ -201,13 +269,24 @@ void Connection::on_message_complete() {
             http::DecodedPath path = http::decode_and_normalize_path(request.raw_path);
             if (!path.ok()) {
                 response = handlers::error_response(path.status);
-            } else {
-                Route route = worker_.router().route(path.path);
-                if (route.kind == RouteKind::Cgi) {
-                    response = handlers::error_response(501);  // CGI arrives with its own issue
-                } else {
-                    response = handlers::serve_static(request, path.path, worker_.static_context());
+            } else if (Route route = worker_.router().route(path.path);
+                       route.kind == RouteKind::Cgi) {
+                auto lookup = handlers::resolve_cgi_script(*route.mapping, path.path);
+                if (lookup.found()) {
+                    start_cgi(std::move(lookup.script));
+                    return;
                 }
+                response = handlers::error_response(lookup.status);
+            } else if (auto by_ext =
+                           worker_.config().cgi.extensions.empty()
+                               ? std::nullopt
+                               : handlers::resolve_by_extension(worker_.config().root, path.path,
+                                                                worker_.config().cgi.extensions);
+                       by_ext && by_ext->found()) {
+                start_cgi(std::move(by_ext->script));
+                return;
+            } else {
+                response = handlers::serve_static(request, path.path, worker_.static_context());
             }
         }
     } catch (const std::exception& e) {
@@ -216,6 +295,135 @@ void Connection::on_message_complete() {
         response = handlers::error_response(500);
     }
     start_response(std::move(response));
+}
+
+void Connection::start_cgi(handlers::CgiScript script) {
+    pending_script_ = std::move(script);
+    timer_.cancel();
+    if (!worker_.child_slot_available()) {
+        // Every slot is taken: wait briefly in line rather than fork without bound.
+        state_ = State::WaitingForCgiSlot;
+        worker_.wait_for_child_slot(*this);
+        arm_timer(worker_.config().cgi.queue_timeout);
+        return;
+    }
+    launch_cgi();
+}
+
+void Connection::on_child_slot_available() {
+    if (state_ != State::WaitingForCgiSlot) return;
+    launch_cgi();
+    advance();
+}
+
+void Connection::launch_cgi() {
+    timer_.cancel();
+    auto started = CgiExchange::start(worker_, parser_.request(), pending_script_,
+                                      spool_sink_.spool.get(), redirect_, [this] { advance(); });
+    spool_sink_.spool.reset();  // the child has its own descriptor of the body
+    if (!started.exchange) {
+        start_response(handlers::error_response(started.status));
+        return;
+    }
+    cgi_ = std::move(started.exchange);
+    state_ = State::AwaitingCgiHead;
+}
+
+Connection::Step Connection::step_cgi_head() {
+    const http::Request& request = parser_.request();
+    switch (cgi_->poll_head()) {
+        case CgiExchange::Poll::NeedMore:
+        case CgiExchange::Poll::Eof:
+            return Step::Wait;
+        case CgiExchange::Poll::Invalid:
+            worker_.log_error(
+                "error", request.id, peer_.remote_address,
+                "invalid output from " + pending_script_.filename + ": " + cgi_->error());
+            cgi_.reset();
+            start_response(handlers::error_response(502));
+            return Step::Continue;
+        case CgiExchange::Poll::TimedOut:
+            worker_.log_error(
+                "error", request.id, peer_.remote_address,
+                "no output from " + pending_script_.filename + " within the CGI timeout");
+            cgi_.reset();
+            start_response(handlers::error_response(504));
+            return Step::Continue;
+        case CgiExchange::Poll::Ready:
+            on_cgi_head();
+            return Step::Continue;
+    }
+    return Step::Wait;
+}
+
+void Connection::on_cgi_head() {
+    http::Request& request = parser_.request();
+    if (cgi_->nph()) {
+        // NPH (RFC 3875 §5): the script's bytes are the whole response; we add nothing and close.
+        out_.clear();
+        out_pos_ = 0;
+        file_ = http::FileBody{};
+        body_source_ = BodySource::Cgi;
+        cgi_chunked_ = false;
+        cgi_discard_ = false;
+        cgi_remaining_.reset();
+        keep_alive_ = false;
+        response_status_ = 200;
+        body_bytes_sent_ = 0;
+        state_ = State::WritingResponse;
+        arm_timer(worker_.config().timeouts.send);
+        return;
+    }
+    const handlers::CgiResponseHead& head = cgi_->head();
+    switch (head.kind) {
+        case handlers::CgiResponseKind::LocalRedirect: {
+            // RFC 3875 §6.2.2: serve the new path as a GET; the body is not replayed.
+            if (++redirect_hops_ > worker_.config().cgi.max_internal_redirects) {
+                worker_.log_error(
+                    "error", request.id, peer_.remote_address,
+                    "too many internal redirects, last from " + pending_script_.filename);
+                cgi_.reset();
+                start_response(handlers::error_response(500));
+                return;
+            }
+            handlers::CgiRedirectInfo info;
+            info.status = 200;
+            info.url = request.raw_path;
+            if (request.has_query) info.query = request.query;
+            redirect_ = std::move(info);
+            std::string path = head.local_path;
+            std::string query = head.local_query;
+            bool has_query = head.local_has_query;
+            cgi_.reset();
+            request.method = "GET";
+            request.method_kind = http::Method::Get;
+            request.raw_path = path;
+            request.has_query = has_query;
+            request.query = query;
+            request.target = has_query ? path + "?" + query : path;
+            request.content_length.reset();
+            request.chunked = false;
+            dispatch();
+            return;
+        }
+        case handlers::CgiResponseKind::ClientRedirect: {
+            http::Response response = handlers::error_response(head.status);
+            for (const auto& field : head.headers)
+                response.headers.add(field.name, field.value);
+            cgi_.reset();
+            start_response(std::move(response));
+            return;
+        }
+        case handlers::CgiResponseKind::Document:
+        case handlers::CgiResponseKind::ClientRedirectWithDocument: {
+            http::Response response;
+            response.status = head.status;
+            response.headers = head.headers;
+            response.body = http::StreamBody{head.content_length};
+            start_response(std::move(response));
+            return;
+        }
+    }
 }
 
 void Connection::respond_error(int status, std::string_view reason) {
@@ -242,9 +450,21 @@ void Connection::start_response(http::Response response) {
     http::HeadOptions options;
     options.date = worker_.http_date();
     options.server = worker_.shared().server_header;
-    options.keep_alive = keep_alive_;
     options.client_is_http10 = request.version.minor == 0;
-    if (!no_body) options.content_length = http::body_length(response);
+    body_source_ = BodySource::None;
+    if (auto* stream = std::get_if<http::StreamBody>(&response.body)) {
+        // The script's body: with its Content-Length, chunked on 1.1, else delimited by close.
+        body_source_ = BodySource::Cgi;
+        cgi_discard_ = head_only || no_body;
+        cgi_remaining_ = stream->length;
+        cgi_chunked_ = !cgi_discard_ && !stream->length && request.version.minor == 1;
+        if (!cgi_discard_ && !stream->length && !cgi_chunked_) keep_alive_ = false;
+        if (!no_body) options.content_length = stream->length;
+        options.chunked = cgi_chunked_;
+    } else if (!no_body) {
+        options.content_length = http::body_length(response);
+    }
+    options.keep_alive = keep_alive_;
 
     out_.clear();
     out_pos_ = 0;
@@ -258,6 +478,7 @@ void Connection::start_response(http::Response response) {
         } else if (auto* file = std::get_if<http::FileBody>(&response.body)) {
             file_ = std::move(*file);
             body_bytes_sent_ = file_.length;
+            body_source_ = BodySource::File;
         }
     }
     response_status_ = response.status;
@@ -304,13 +525,73 @@ Connection::Step Connection::step_writing() {
         close_now();
         return Step::Wait;
     }
+    if (body_source_ == BodySource::Cgi) return pull_cgi_body();
     finish_response();
     return Step::Continue;
+}
+
+Connection::Step Connection::pull_cgi_body() {
+    out_.clear();
+    out_pos_ = 0;
+    std::string data;
+    std::size_t want = kCgiChunkBytes;
+    if (cgi_remaining_ && *cgi_remaining_ < want)
+        want = static_cast<std::size_t>(*cgi_remaining_) + 1;
+    const http::Request& request = parser_.request();
+    switch (cgi_->read_body(data, want)) {
+        case CgiExchange::Poll::NeedMore:
+            timer_.cancel();  // the script's own no-output timeout governs this wait
+            return Step::Wait;
+        case CgiExchange::Poll::Ready:
+            if (cgi_remaining_) {
+                if (data.size() > *cgi_remaining_) {
+                    // The script wrote more than its Content-Length: send what it promised and
+                    // close, never letting the surplus become a second response.
+                    worker_.log_error(
+                        "error", request.id, peer_.remote_address,
+                        pending_script_.filename + " wrote more than its Content-Length");
+                    data.resize(static_cast<std::size_t>(*cgi_remaining_));
+                    keep_alive_ = false;
+                    cgi_remaining_ = 0;
+                    body_source_ = BodySource::None;
+                } else {
+                    *cgi_remaining_ -= data.size();
+                }
+            }
+            if (cgi_discard_) return Step::Continue;
+            body_bytes_sent_ += data.size();
+            if (cgi_chunked_) {
+                append_chunk(out_, data);
+            } else {
+                out_ = std::move(data);
+            }
+            return Step::Continue;
+        case CgiExchange::Poll::Eof:
+            body_source_ = BodySource::None;
+            if (cgi_remaining_ && *cgi_remaining_ > 0 && !cgi_discard_) {
+                worker_.log_error("error", request.id, peer_.remote_address,
+                                  pending_script_.filename + " wrote less than its Content-Length");
+                close_now();  // the client must see the body is short
+                return Step::Wait;
+            }
+            if (cgi_chunked_) out_ = "0\r\n\r\n";
+            return Step::Continue;
+        case CgiExchange::Poll::TimedOut:
+        case CgiExchange::Poll::Invalid:
+            worker_.log_error("error", request.id, peer_.remote_address,
+                              "no output from " + pending_script_.filename +
+                                  " within the CGI timeout; connection cut");
+            close_now();  // the head is out: cutting the connection is all that is left to say
+            return Step::Wait;
+    }
+    return Step::Wait;
 }
 
 void Connection::finish_response() {
     worker_.log_access(parser_.request(), response_status_, body_bytes_sent_);
     ++requests_served_;
+    cgi_.reset();
+    body_source_ = BodySource::None;
     file_ = http::FileBody{};
     out_.clear();
     out_pos_ = 0;
@@ -372,6 +653,14 @@ void Connection::on_timeout() {
         case State::LingeringClose:
             close_now();
             return;
+        case State::WaitingForCgiSlot:
+            worker_.stop_waiting_for_child_slot(*this);
+            worker_.log_error("error", parser_.request().id, peer_.remote_address,
+                              "no CGI slot free within the queue timeout");
+            start_response(handlers::error_response(503));
+            advance();
+            return;
+        case State::AwaitingCgiHead:
         case State::Closed:
             return;
     }

@@ -6,11 +6,19 @@
 //         v                                      v
 //   WritingResponse (error, close) ---------> LingeringClose --EOF or timer--> Closed
 //
-// Requests are answered strictly in order: while a response is being written, bytes of a pipelined
-// request stay unparsed in the input buffer. Handlers never see the socket.
+// CGI requests pass through WaitingForCgiSlot (only when the worker is at its child limit) and
+// AwaitingCgiHead before WritingResponse, where the body is pulled from the script's stdout as the
+// socket drains. Requests are answered strictly in order: while a response is being written, bytes
+// of a pipelined request stay unparsed in the input buffer. Handlers never see the socket.
 #include <cstdint>
 #include <string>
 
+#include <memory>
+#include <optional>
+
+#include "handlers/body_spool.hpp"
+#include "handlers/cgi_environment.hpp"
+#include "handlers/cgi_script_resolver.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
 #include "net/event_loop.hpp"
@@ -20,6 +28,7 @@
 namespace cgikit {
 
 class Worker;
+class CgiExchange;
 
 class Connection final : public net::EventHandler {
   public:
@@ -34,6 +43,8 @@ class Connection final : public net::EventHandler {
     void close_if_idle();
     void close_now();
     bool is_idle() const noexcept;
+    // The worker freed a CGI slot this connection was waiting for.
+    void on_child_slot_available();
 
     // Bookkeeping owned by Worker.
     std::size_t slot = 0;
@@ -42,16 +53,33 @@ class Connection final : public net::EventHandler {
     bool in_idle_list = false;
 
   private:
-    enum class State { ReadingRequest, WritingResponse, LingeringClose, Closed };
+    enum class State {
+        ReadingRequest,
+        WaitingForCgiSlot,
+        AwaitingCgiHead,
+        WritingResponse,
+        LingeringClose,
+        Closed
+    };
+    // Where the body of the response being written comes from, after out_ is sent.
+    enum class BodySource { None, File, Cgi };
     enum class Step { Continue, Wait };
 
     Step step_reading();
     Step step_writing();
     Step step_lingering();
+    Step step_cgi_head();
+    Step pull_cgi_body();
     void advance();
 
     void on_head_complete();
     void on_message_complete();
+    void dispatch();
+    bool route_wants_body(const std::string& decoded_path) const;
+    void start_cgi(handlers::CgiScript script);
+    void launch_cgi();
+    void on_cgi_head();
+    void abort_for_client_gone();
     void respond_error(int status, std::string_view reason);
     void start_response(http::Response response);
     void finish_response();
@@ -79,7 +107,23 @@ class Connection final : public net::EventHandler {
     // The response being written.
     std::string out_;
     std::size_t out_pos_ = 0;
+    BodySource body_source_ = BodySource::None;
     http::FileBody file_;
+
+    // CGI: the spooled request body, the running script, and how its body is framed.
+    class SpoolSink final : public http::BodySink {
+      public:
+        std::unique_ptr<handlers::BodySpool> spool;
+        int on_body_data(std::string_view bytes) override;
+    };
+    SpoolSink spool_sink_;
+    std::unique_ptr<CgiExchange> cgi_;
+    handlers::CgiScript pending_script_;
+    std::optional<handlers::CgiRedirectInfo> redirect_;
+    int redirect_hops_ = 0;
+    bool cgi_chunked_ = false;                    // frame the script's body as chunks
+    bool cgi_discard_ = false;                    // HEAD, 204, 304: read and drop the body
+    std::optional<std::uint64_t> cgi_remaining_;  // the script's Content-Length still owed
     bool keep_alive_ = false;
     int response_status_ = 0;
     std::uint64_t body_bytes_sent_ = 0;

@@ -64,7 +64,9 @@ Worker::Worker(const SharedState& shared, std::vector<ListenSocket> listeners, u
           while (!connections_.empty())
               connections_.back()->close_now();
           loop_.stop();
-      }) {
+      }),
+      reaper_(loop_, shared.config->cgi.kill_grace,
+              [this](pid_t pid, int status) { child_reaped(pid, status); }) {
     static_context_.root_fd = shared.root_fd;
     static_context_.index_files = &shared.config->index_files;
     static_context_.mime = shared.mime;
@@ -216,8 +218,30 @@ void Worker::mark_busy(Connection& c) noexcept {
     c.in_idle_list = false;
 }
 
+bool Worker::child_slot_available() const noexcept {
+    return live_children_ < config().cgi.max_children;
+}
+
+void Worker::child_reaped(pid_t, int) {
+    if (live_children_ > 0) --live_children_;
+    while (!slot_waiters_.empty() && child_slot_available()) {
+        Connection* next = slot_waiters_.front();
+        slot_waiters_.erase(slot_waiters_.begin());
+        next->on_child_slot_available();
+    }
+}
+
+void Worker::wait_for_child_slot(Connection& c) {
+    slot_waiters_.push_back(&c);
+}
+
+void Worker::stop_waiting_for_child_slot(Connection& c) noexcept {
+    std::erase(slot_waiters_, &c);
+}
+
 void Worker::release(Connection& c) {
     mark_busy(c);
+    stop_waiting_for_child_slot(c);
     std::size_t slot = c.slot;
     std::unique_ptr<Connection> owned = std::move(connections_[slot]);
     if (slot + 1 != connections_.size()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "child_reaper.hpp"
 #include "config.hpp"
 #include "handlers/static_file_handler.hpp"
 #include "http/http_date.hpp"
@@ -68,6 +69,15 @@ class Worker {
     // A connection is done; it is destroyed after the current event batch.
     void release(Connection& c);
 
+    // CGI children of this worker, bounded by cgi.max_children; requests beyond it wait in FIFO
+    // order for a slot (the connection times the wait out with a 503).
+    ChildReaper& reaper() noexcept { return reaper_; }
+    bool child_slot_available() const noexcept;
+    void child_started() noexcept { ++live_children_; }
+    void child_reaped(pid_t pid, int status);
+    void wait_for_child_slot(Connection& c);
+    void stop_waiting_for_child_slot(Connection& c) noexcept;
+
   private:
     class Acceptor;
     class StopSignal;
@@ -89,6 +99,9 @@ class Worker {
     std::vector<std::unique_ptr<Connection>> connections_;  // index stored in the connection
     Connection* idle_head_ = nullptr;
     Connection* idle_tail_ = nullptr;
+    ChildReaper reaper_;
+    std::size_t live_children_ = 0;
+    std::vector<Connection*> slot_waiters_;  // FIFO; short in practice
     bool draining_ = false;
     std::uint64_t request_counter_ = 0;
     std::string access_buffer_;

@@ -2,6 +2,7 @@
 // Response: what a handler returns. The connection serialises the head and sends the body; a
 // handler never writes to a socket.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -17,10 +18,16 @@ struct FileBody {
     std::uint64_t length = 0;
 };
 
+// A body produced while it is sent (CGI output): the connection pulls it from its source. With a
+// known length it is sent with Content-Length, else chunked (HTTP/1.1) or close-delimited (1.0).
+struct StreamBody {
+    std::optional<std::uint64_t> length;
+};
+
 struct Response {
     int status = 200;
     Headers headers;  // Date, Server, Content-Length and Connection are added by the writer
-    std::variant<std::monostate, std::string, FileBody> body;
+    std::variant<std::monostate, std::string, FileBody, StreamBody> body;
     bool close_connection = false;  // close after sending (e.g. after a 400)
 };
 

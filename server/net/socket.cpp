@@ -20,7 +20,9 @@ namespace {
 
 using std::chrono::steady_clock;
 
-std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+std::error_code last_error() noexcept {
+    return {errno, std::system_category()};
+}
 
 // Waits until `fd` is ready for `events` (or has an error or hang-up the next call will report),
 // or `deadline` passes. A signal does not cut the wait short.
@@ -155,9 +157,9 @@ Result<std::size_t> StreamSocket::send(std::string_view data) noexcept {
 std::error_code StreamSocket::send_all(std::string_view data) noexcept {
     const Deadline deadline = deadline_after(write_timeout());
     while (!data.empty()) {
-        auto [sent, ec] = retry(
-            [&] { return ::send(fd(), data.data(), data.size(), MSG_NOSIGNAL); }, POLLOUT,
-            deadline);
+        auto [sent, ec] =
+            retry([&] { return ::send(fd(), data.data(), data.size(), MSG_NOSIGNAL); }, POLLOUT,
+                  deadline);
         if (ec) return ec;
         data.remove_prefix(sent);
     }
@@ -229,9 +231,8 @@ Result<TcpListener> TcpListener::bind(const SocketAddress& local,
 }
 
 Result<TcpStream> TcpListener::accept() noexcept {
-    auto [accepted, ec] =
-        retry([&] { return ::accept4(fd(), nullptr, nullptr, SOCK_CLOEXEC); }, POLLIN,
-              deadline_after(read_timeout()));
+    auto [accepted, ec] = retry([&] { return ::accept4(fd(), nullptr, nullptr, SOCK_CLOEXEC); },
+                                POLLIN, deadline_after(read_timeout()));
     if (ec) return {{}, ec};
     return {TcpStream(unique_fd{static_cast<int>(accepted)}, KnownMode{false}), {}};
 }
@@ -288,9 +289,8 @@ Result<UnixListener> UnixListener::bind(const UnixAddress& local, int backlog) n
 }
 
 Result<UnixStream> UnixListener::accept() noexcept {
-    auto [accepted, ec] =
-        retry([&] { return ::accept4(fd(), nullptr, nullptr, SOCK_CLOEXEC); }, POLLIN,
-              deadline_after(read_timeout()));
+    auto [accepted, ec] = retry([&] { return ::accept4(fd(), nullptr, nullptr, SOCK_CLOEXEC); },
+                                POLLIN, deadline_after(read_timeout()));
     if (ec) return {{}, ec};
     return {UnixStream(unique_fd{static_cast<int>(accepted)}, KnownMode{false}), {}};
 }
@@ -301,7 +301,8 @@ std::error_code remove_stale_socket_file(const UnixAddress& path) noexcept {
     if (path.is_unnamed() || path.is_abstract()) return {};
     const std::string name = path.name();
     struct stat status {};
-    if (::lstat(name.c_str(), &status) != 0) return errno == ENOENT ? std::error_code{} : last_error();
+    if (::lstat(name.c_str(), &status) != 0)
+        return errno == ENOENT ? std::error_code{} : last_error();
     if (!S_ISSOCK(status.st_mode)) return std::make_error_code(std::errc::not_a_socket);
     auto [probe, ec] = UnixStream::connect(path, probe_timeout);
     // Connected, or waited in a full backlog: a server is there.

@@ -23,6 +23,7 @@
 #include <system_error>
 #include <utility>
 
+#include "net/result.hpp"
 #include "net/socket_address.hpp"
 #include "net/unique_fd.hpp"
 #include "net/unix_address.hpp"
@@ -31,13 +32,6 @@ namespace cgikit::net {
 
 // How long one call may wait; nullopt waits for as long as it takes.
 using Timeout = std::optional<std::chrono::milliseconds>;
-
-// A value and the error that may have prevented it (then `value` is default-constructed).
-template <class T>
-struct Result {
-    T value{};
-    std::error_code error;
-};
 
 enum class Shutdown { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
 

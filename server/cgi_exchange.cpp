@@ -1,0 +1,252 @@
+#include "cgi_exchange.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "worker.hpp"
+
+namespace cgikit {
+
+namespace {
+// stdout bytes read per read(2) while parsing the head (the head itself is bounded by the parser).
+constexpr std::size_t kHeadReadBytes = 16 * 1024;
+// stderr is read in chunks of this size and logged line by line.
+constexpr std::size_t kStderrReadBytes = 16 * 1024;
+}  // namespace
+
+// One fd of the child in the worker's epoll, forwarding readiness to the exchange.
+class CgiExchange::Pipe final : public net::EventHandler {
+  public:
+    Pipe(CgiExchange& owner, std::function<void(CgiExchange&)> on_ready)
+        : owner_(&owner), on_ready_(std::move(on_ready)) {}
+    void on_events(std::uint32_t) override {
+        if (owner_ != nullptr) on_ready_(*owner_);
+    }
+    // The exchange is going away; an event already fetched for this fd must find nobody.
+    void detach() noexcept { owner_ = nullptr; }
+
+  private:
+    CgiExchange* owner_;
+    std::function<void(CgiExchange&)> on_ready_;
+};
+
+CgiExchange::StartResult CgiExchange::start(
+    Worker& worker, const http::Request& request, const handlers::CgiScript& script,
+    handlers::BodySpool* body, const std::optional<handlers::CgiRedirectInfo>& redirect,
+    std::function<void()> wake) {
+    const Config& config = worker.config();
+    if (::geteuid() == 0) {
+        // Set "user" in the config: a CGI script running as root is one bug away from owning
+        // the machine.
+        worker.log_error("error", request.id, request.peer.remote_address,
+                         "refusing to run CGI script " + script.filename + " as root");
+        return {nullptr, 500};
+    }
+    net::unique_fd stdin_fd;
+    std::optional<std::uint64_t> length;
+    if (body != nullptr) {
+        auto finished = body->finish();
+        if (finished.error) {
+            worker.log_error("error", request.id, request.peer.remote_address,
+                             "spooling the request body failed: " + finished.error.message());
+            return {nullptr, handlers::spool_error_status(finished.error)};
+        }
+        stdin_fd = std::move(finished.fd);
+        length = finished.length;
+    } else {
+        handlers::BodySpool empty(0, config.cgi.spool_directory, 0);
+        auto finished = empty.finish();
+        stdin_fd = std::move(finished.fd);
+    }
+
+    handlers::CgiEnvironmentInput env_input{
+        .request = request,
+        .script = script,
+        .document_root = config.root,
+        .server_name = config.server_name,
+        .server_software = worker.shared().server_header,
+        .https = false,
+        .settings = config.cgi,
+        .lookup_environment = handlers::lookup_process_environment,
+        .body_length = length,
+        .redirect = redirect,
+    };
+    handlers::SpawnRequest spawn;
+    spawn.program = script.filename;
+    spawn.argv = {script.filename};
+    spawn.envp = handlers::build_cgi_environment(env_input);
+    spawn.working_directory = script.directory;
+    spawn.stdin_fd = stdin_fd.get();
+    spawn.limits = config.cgi.resource_limits;
+    auto spawned = handlers::ChildProcess::spawn(spawn);
+    if (!spawned.child) {
+        worker.log_error("error", request.id, request.peer.remote_address,
+                         "cannot run " + script.filename + ": " + std::string(spawned.failed_step) +
+                             ": " + spawned.error.message());
+        return {nullptr, 500};
+    }
+    worker.child_started();
+    std::unique_ptr<CgiExchange> exchange(
+        new CgiExchange(worker, request, script, std::move(*spawned.child), std::move(wake)));
+    return {std::move(exchange), 0};
+}
+
+CgiExchange::CgiExchange(Worker& worker, const http::Request& request, handlers::CgiScript script,
+                         handlers::ChildProcess child, std::function<void()> wake)
+    : worker_(worker),
+      request_id_(request.id),
+      client_(request.peer.remote_address),
+      script_(std::move(script)),
+      child_(std::move(child)),
+      wake_(std::move(wake)),
+      parser_(worker.config().cgi),
+      stderr_lines_(worker.config().cgi.max_stderr_line_bytes),
+      no_output_timer_([this] {
+          timed_out_ = true;
+          wake_();
+      }) {
+    net::EventLoop& loop = worker_.loop();
+    stdout_pipe_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) {
+        e.stdout_ready_ = true;
+        e.wake_();
+    });
+    stderr_pipe_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) { e.drain_stderr(); });
+    exit_watch_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) { e.on_child_exit(); });
+    loop.add(child_.stdout_fd().get(), EPOLLIN, stdout_pipe_.get());
+    loop.add(child_.stderr_fd().get(), EPOLLIN, stderr_pipe_.get());
+    loop.add(child_.pidfd(), EPOLLIN, exit_watch_.get());
+    no_output_timer_.arm_after(loop.timers(), worker_.config().cgi.no_output_timeout);
+}
+
+CgiExchange::~CgiExchange() {
+    net::EventLoop& loop = worker_.loop();
+    if (child_.stdout_fd()) loop.remove(child_.stdout_fd().get());
+    if (child_.stderr_fd()) {
+        drain_stderr();
+        loop.remove(child_.stderr_fd().get());
+    }
+    for (auto* pipe : {&stdout_pipe_, &stderr_pipe_, &exit_watch_}) {
+        (*pipe)->detach();
+        loop.defer_destroy(std::move(*pipe));
+    }
+    if (auto rest = stderr_lines_.flush()) {
+        worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + *rest);
+    }
+    if (child_.reaped()) return;
+    loop.remove(child_.pidfd());
+    // Close our ends first so a script blocked on a full pipe gets EPIPE rather than hanging.
+    child_.stdout_fd().reset();
+    child_.stderr_fd().reset();
+    ChildReaper::Urgency urgency = ChildReaper::Urgency::Finished;
+    if (timed_out_) urgency = ChildReaper::Urgency::TimedOut;
+    if (abandoned_) urgency = ChildReaper::Urgency::Abandoned;
+    worker_.reaper().adopt(std::move(child_), urgency);
+}
+
+void CgiExchange::on_child_exit() {
+    auto status = child_.try_reap();
+    if (!status) return;
+    worker_.loop().remove(child_.pidfd());
+    worker_.child_reaped(child_.pid(), *status);
+    if (*status != 0) {
+        worker_.log_error("cgi", request_id_, client_,
+                          script_.filename + " " + handlers::describe_wait_status(*status));
+    }
+    wake_();
+}
+
+void CgiExchange::drain_stderr() {
+    auto& fd = child_.stderr_fd();
+    char buf[kStderrReadBytes];
+    while (fd) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n > 0) {
+            for (auto& line :
+                 stderr_lines_.feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
+                worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + line);
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        worker_.loop().remove(fd.get());  // EOF
+        fd.reset();
+    }
+}
+
+CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t max) {
+    if (stdout_eof_) return ReadResult::Eof;
+    if (!stdout_ready_) return ReadResult::WouldBlock;
+    std::size_t old = into.size();
+    into.resize(old + max);
+    while (true) {
+        ssize_t n = ::read(child_.stdout_fd().get(), into.data() + old, max);
+        if (n > 0) {
+            into.resize(old + static_cast<std::size_t>(n));
+            no_output_timer_.arm_after(worker_.loop().timers(),
+                                       worker_.config().cgi.no_output_timeout);
+            return ReadResult::Data;
+        }
+        into.resize(old);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            stdout_ready_ = false;
+            return ReadResult::WouldBlock;
+        }
+        stdout_eof_ = true;
+        no_output_timer_.cancel();
+        return ReadResult::Eof;
+    }
+}
+
+CgiExchange::Poll CgiExchange::poll_head() {
+    if (script_.nph) return Poll::Ready;  // NPH: the script's bytes are the response
+    while (true) {
+        if (timed_out_) return Poll::TimedOut;
+        std::string chunk;
+        switch (read_stdout(chunk, kHeadReadBytes)) {
+            case ReadResult::WouldBlock:
+                return Poll::NeedMore;
+            case ReadResult::Eof:
+                if (parser_.finish() == handlers::CgiOutputState::Invalid) {
+                    error_ = parser_.error();
+                    return Poll::Invalid;
+                }
+                return Poll::Ready;
+            case ReadResult::Data:
+                break;
+        }
+        switch (parser_.feed(chunk)) {
+            case handlers::CgiOutputState::NeedMore:
+                continue;
+            case handlers::CgiOutputState::Invalid:
+                error_ = parser_.error();
+                return Poll::Invalid;
+            case handlers::CgiOutputState::HeadersDone:
+                buffer_.assign(chunk, parser_.body_offset());
+                return Poll::Ready;
+        }
+    }
+}
+
+CgiExchange::Poll CgiExchange::read_body(std::string& out, std::size_t max) {
+    if (!buffer_.empty()) {
+        std::size_t n = std::min(max, buffer_.size());
+        out.append(buffer_, 0, n);
+        buffer_.erase(0, n);
+        return Poll::Ready;
+    }
+    if (timed_out_) return Poll::TimedOut;
+    switch (read_stdout(out, max)) {
+        case ReadResult::Data:
+            return Poll::Ready;
+        case ReadResult::WouldBlock:
+            return Poll::NeedMore;
+        case ReadResult::Eof:
+            return Poll::Eof;
+    }
+    return Poll::Eof;
+}
+
+}  // namespace cgikit

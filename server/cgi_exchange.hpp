@@ -1,0 +1,85 @@
+#pragma once
+// CgiExchange: one running CGI script (RFC 3875) seen from the worker: the child process, its
+// stdout (parsed as a CGI response head, then streamed as the body), its stderr (logged line by
+// line with the request id) and its no-output timeout. The connection drives it: it asks for the
+// head, then pulls body bytes only when the client socket can take more, so a slow client bounds
+// the memory used (the pipe fills and the script blocks). The exchange never touches the client
+// socket.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "handlers/body_spool.hpp"
+#include "handlers/cgi_environment.hpp"
+#include "handlers/cgi_output_parser.hpp"
+#include "handlers/cgi_script_resolver.hpp"
+#include "handlers/child_process.hpp"
+#include "handlers/stderr_lines.hpp"
+#include "http/request.hpp"
+#include "net/event_loop.hpp"
+#include "net/timer.hpp"
+
+namespace cgikit {
+
+class Worker;
+
+class CgiExchange {
+  public:
+    struct StartResult {
+        std::unique_ptr<CgiExchange> exchange;
+        int status = 0;  // when no exchange: the status to answer with (500, 413...)
+    };
+    // Spawns the script. `body` is the spooled request body (nullptr: none). `wake` is called
+    // whenever there is something new for the connection (output, EOF, timeout).
+    static StartResult start(Worker& worker, const http::Request& request,
+                             const handlers::CgiScript& script, handlers::BodySpool* body,
+                             const std::optional<handlers::CgiRedirectInfo>& redirect,
+                             std::function<void()> wake);
+    ~CgiExchange();
+    CgiExchange(const CgiExchange&) = delete;
+    CgiExchange& operator=(const CgiExchange&) = delete;
+
+    enum class Poll { NeedMore, Ready, Eof, Invalid, TimedOut };
+
+    // Reads and parses the response head. Ready: head() is valid and body bytes that followed it
+    // are in the buffer for the first read_body(). Invalid: error() says why (-> 502).
+    Poll poll_head();
+    const handlers::CgiResponseHead& head() const noexcept { return parser_.head(); }
+    const std::string& error() const noexcept { return error_; }
+    bool nph() const noexcept { return script_.nph; }
+
+    // Appends up to `max` body bytes to `out`. Ready: some were appended.
+    Poll read_body(std::string& out, std::size_t max);
+
+    // The client is gone: the script is killed rather than waited for.
+    void abandon() noexcept { abandoned_ = true; }
+
+  private:
+    class Pipe;
+    CgiExchange(Worker& worker, const http::Request& request, handlers::CgiScript script,
+                handlers::ChildProcess child, std::function<void()> wake);
+    void drain_stderr();
+    void on_child_exit();
+    enum class ReadResult { Data, WouldBlock, Eof };
+    ReadResult read_stdout(std::string& into, std::size_t max);
+
+    Worker& worker_;
+    std::uint64_t request_id_;
+    std::string client_;
+    handlers::CgiScript script_;
+    handlers::ChildProcess child_;
+    std::function<void()> wake_;
+    std::unique_ptr<Pipe> stdout_pipe_, stderr_pipe_, exit_watch_;
+    handlers::CgiOutputParser parser_;
+    handlers::StderrLineSplitter stderr_lines_;
+    net::Timer no_output_timer_;
+    std::string buffer_;        // stdout bytes read but not yet handed on
+    bool stdout_ready_ = true;  // edge-triggered readiness, until EAGAIN
+    bool stdout_eof_ = false;
+    bool timed_out_ = false;
+    bool abandoned_ = false;
+    std::string error_;
+};
+
+}  // namespace cgikit
