@@ -13,18 +13,22 @@ namespace cgikit::handlers {
 namespace {
 
 class SpoolCategory final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "cgikit.spool"; }
     std::string message(int value) const override {
         switch (static_cast<SpoolErrc>(value)) {
-            case SpoolErrc::body_too_large: return "request body over the configured limit";
-            case SpoolErrc::finished: return "body spool already finished";
+            case SpoolErrc::body_too_large:
+                return "request body over the configured limit";
+            case SpoolErrc::finished:
+                return "body spool already finished";
         }
         return "unknown spool error";
     }
 };
 
-std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+std::error_code last_error() noexcept {
+    return std::error_code(errno, std::generic_category());
+}
 
 // Writes all of `bytes` at the file's current offset.
 std::error_code write_all(int fd, std::string_view bytes) noexcept {

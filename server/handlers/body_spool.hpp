@@ -38,7 +38,7 @@ std::error_code make_error_code(SpoolErrc e) noexcept;
 int spool_error_status(std::error_code error) noexcept;
 
 class BodySpool {
-public:
+  public:
     BodySpool(std::size_t memory_threshold, std::string spool_directory, std::uint64_t max_bytes);
     BodySpool(const BodySpool&) = delete;
     BodySpool& operator=(const BodySpool&) = delete;
@@ -58,7 +58,7 @@ public:
     // Once: the spool gives up its file (or makes a memfd of the bytes in memory).
     FinishResult finish();
 
-private:
+  private:
     std::error_code fail(std::error_code error) noexcept;
     std::error_code write_to_file(std::string_view bytes) noexcept;
 

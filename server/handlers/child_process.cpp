@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -48,8 +47,9 @@ struct ChildPlan {
     char* const* argv = nullptr;
     char* const* envp = nullptr;
     const char* working_directory = nullptr;  // nullptr = stay
-    std::array<int, 3> fds{-1, -1, -1};       // become 0, 1, 2
-    std::array<ChildLimit, 5> limits{};
+    // Plain arrays: in a debug build std::array::operator[] is an out-of-line, instrumented call.
+    int fds[3] = {-1, -1, -1};  // become 0, 1, 2
+    ChildLimit limits[5] = {};
     std::size_t limit_count = 0;
     // Written by the child when a step fails, read by the parent once clone() has returned.
     int failure_errno = 0;
@@ -58,7 +58,7 @@ struct ChildPlan {
 
 // The child's half. Not instrumented: it runs on a stack the sanitizers do not know, in a process
 // that shares the parent's memory, so it must not touch shadow memory or report anything.
-__attribute__((no_sanitize("address", "undefined"), noinline, noreturn)) void child_fail(
+__attribute__((no_sanitize("address", "undefined", "thread"), noinline, noreturn)) void child_fail(
     ChildPlan* plan, const char* step) {
     plan->failure_errno = errno;
     plan->failed_step = step;
@@ -66,7 +66,8 @@ __attribute__((no_sanitize("address", "undefined"), noinline, noreturn)) void ch
     __builtin_unreachable();
 }
 
-__attribute__((no_sanitize("address", "undefined"), noinline)) int run_child(void* argument) {
+__attribute__((no_sanitize("address", "undefined", "thread"), noinline)) int run_child(
+    void* argument) {
     auto* plan = static_cast<ChildPlan*>(argument);
 
     // Own process group first, so that killing the group reaches everything the script forks.
@@ -82,15 +83,14 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) int run_child(voi
         ::syscall(SYS_rt_sigaction, signal_number, default_action, nullptr, kKernelSigsetBytes);
     }
 
-    if (plan->working_directory != nullptr &&
-        ::syscall(SYS_chdir, plan->working_directory) != 0) {
+    if (plan->working_directory != nullptr && ::syscall(SYS_chdir, plan->working_directory) != 0) {
         child_fail(plan, "chdir");
     }
 
     // stdin/stdout/stderr. Sources below 3 are moved out of the way first, so that no dup3 onto
     // 0, 1 or 2 clobbers a source still to be used (a server started with 0-2 closed gets pipes
     // there). dup3 onto 0-2 clears CLOEXEC; every original stays CLOEXEC and closes at exec.
-    std::array<long, 3> sources{};
+    long sources[3] = {};
     for (std::size_t target = 0; target < 3; ++target) {
         sources[target] = plan->fds[target];
         if (sources[target] < 3) {
@@ -111,8 +111,7 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) int run_child(voi
     }
 
     const unsigned long empty_mask = 0;
-    if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, kKernelSigsetBytes) !=
-        0) {
+    if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, kKernelSigsetBytes) != 0) {
         child_fail(plan, "sigprocmask");
     }
 
@@ -122,7 +121,7 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) int run_child(voi
 
 // The child's stack: one private mapping per spawn, with a guard page below it.
 class ChildStack {
-public:
+  public:
     ChildStack() {
         void* base = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -138,7 +137,7 @@ public:
     bool valid() const noexcept { return base_ != nullptr; }
     void* top() const noexcept { return static_cast<char*>(base_) + kChildStackBytes; }
 
-private:
+  private:
     void* base_ = nullptr;
 };
 
@@ -149,7 +148,8 @@ SpawnResult failure(int error_number, std::string_view step) {
 std::vector<char*> null_terminated(const std::vector<std::string>& strings) {
     std::vector<char*> pointers;
     pointers.reserve(strings.size() + 1);
-    for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+    for (const std::string& s : strings)
+        pointers.push_back(const_cast<char*>(s.c_str()));
     pointers.push_back(nullptr);
     return pointers;
 }
@@ -212,7 +212,9 @@ SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
     if (!request.working_directory.empty()) {
         plan.working_directory = request.working_directory.c_str();
     }
-    plan.fds = {request.stdin_fd, stdout_write.get(), stderr_write.get()};
+    plan.fds[0] = request.stdin_fd;
+    plan.fds[1] = stdout_write.get();
+    plan.fds[2] = stderr_write.get();
     plan_limit(plan, RLIMIT_CPU, request.limits.cpu_seconds);
     plan_limit(plan, RLIMIT_AS, request.limits.address_space_bytes);
     plan_limit(plan, RLIMIT_NPROC, request.limits.max_processes);
@@ -282,7 +284,9 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     return *this;
 }
 
-ChildProcess::~ChildProcess() { kill_and_reap(); }
+ChildProcess::~ChildProcess() {
+    kill_and_reap();
+}
 
 bool ChildProcess::signal_group(int signal_number) noexcept {
     if (reaped_) return false;
@@ -296,9 +300,13 @@ bool ChildProcess::signal_group(int signal_number) noexcept {
     return delivered;
 }
 
-bool ChildProcess::terminate() noexcept { return signal_group(SIGTERM); }
+bool ChildProcess::terminate() noexcept {
+    return signal_group(SIGTERM);
+}
 
-bool ChildProcess::kill() noexcept { return signal_group(SIGKILL); }
+bool ChildProcess::kill() noexcept {
+    return signal_group(SIGKILL);
+}
 
 std::optional<int> ChildProcess::try_reap() noexcept {
     if (reaped_) return status_;
@@ -330,9 +338,9 @@ std::string describe_wait_status(int status) {
     if (WIFSIGNALED(status)) {
         const int signal_number = WTERMSIG(status);
         const char* abbreviation = ::sigabbrev_np(signal_number);
-        std::string text = abbreviation != nullptr ? "killed by SIG" + std::string(abbreviation)
-                                                   : "killed by signal " +
-                                                         std::to_string(signal_number);
+        std::string text = abbreviation != nullptr
+                               ? "killed by SIG" + std::string(abbreviation)
+                               : "killed by signal " + std::to_string(signal_number);
         if (WCOREDUMP(status)) text += " (core dumped)";
         return text;
     }

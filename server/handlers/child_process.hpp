@@ -3,9 +3,9 @@
 // its own environment, stdin and stdout). The contract:
 //   - spawned with clone(CLONE_VM | CLONE_VFORK) on a private stack (the vfork cost, whatever the
 //     server's size); the child runs only raw syscalls before execve: its own process group, all
-//     signal dispositions SIG_DFL, an empty signal mask, resource limits, chdir, stdin/stdout/stderr.
-//     Resource limits are in force before the script's first instruction (posix_spawn cannot do
-//     that: prlimit after the fact races with the script).
+//     signal dispositions SIG_DFL, an empty signal mask, resource limits, chdir,
+//     stdin/stdout/stderr. Resource limits are in force before the script's first instruction
+//     (posix_spawn cannot do that: prlimit after the fact races with the script).
 //   - the environment is exactly SpawnRequest::envp; nothing of the server's own leaks. No ISINDEX
 //     argv (RFC 3875 §4.4 is optional and a source of injection bugs).
 //   - exec failures (ENOENT, EACCES, ENOEXEC for a script without a valid #! line) come back as
@@ -43,7 +43,7 @@ struct SpawnRequest {
 struct SpawnResult;
 
 class ChildProcess {
-public:
+  public:
     // Spawns request.program. On failure: no child is left behind, `error` says why (errno
     // values, generic category) and `failed_step` names the call that failed ("pipe2", "clone",
     // "chdir", "setrlimit", "execve", "pidfd_open", ...) for the log line.
@@ -78,7 +78,7 @@ public:
     // Status reported when the child was reaped by someone else (ECHILD: a server bug).
     static constexpr int kStatusLost = -1;
 
-private:
+  private:
     ChildProcess(pid_t pid, net::unique_fd pidfd, net::unique_fd stdout_fd,
                  net::unique_fd stderr_fd) noexcept;
     bool signal_group(int signal_number) noexcept;

@@ -17,7 +17,7 @@
 namespace cgikit::handlers {
 
 class StderrLineSplitter {
-public:
+  public:
     // max_line_bytes: CgiSettings::max_stderr_line_bytes (at least 1).
     explicit StderrLineSplitter(std::size_t max_line_bytes);
 
@@ -26,12 +26,12 @@ public:
     // At EOF: the final line when the stream did not end with LF.
     std::optional<std::string> flush();
 
-private:
+  private:
     void add_content(char byte, std::vector<std::string>& lines);
 
     std::size_t max_line_bytes_;
-    std::string pending_;          // raw bytes of the current line, at most max_line_bytes_
-    bool pending_cr_ = false;      // a CR was seen last: dropped if an LF follows
+    std::string pending_;      // raw bytes of the current line, at most max_line_bytes_
+    bool pending_cr_ = false;  // a CR was seen last: dropped if an LF follows
 };
 
 // The escaping above, for any bytes.

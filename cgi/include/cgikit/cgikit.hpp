@@ -1,0 +1,18 @@
+#pragma once
+// Everything libcgikit offers, in one include. See docs/cgi-library.md.
+#include "cgikit/cookie.hpp"
+#include "cgikit/error.hpp"
+#include "cgikit/html.hpp"
+#include "cgikit/limits.hpp"
+#include "cgikit/multipart.hpp"
+#include "cgikit/params.hpp"
+#include "cgikit/request.hpp"
+#include "cgikit/response.hpp"
+#include "cgikit/run.hpp"
+#include "cgikit/set_cookie.hpp"
+#include "cgikit/sha256.hpp"
+#include "cgikit/temp_file.hpp"
+#include "cgikit/upload.hpp"
+#include "cgikit/urlencoded.hpp"
+#include "cgikit/utf8.hpp"
+#include "cgikit/version.hpp"
