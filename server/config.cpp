@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "default_config.hpp"
+#include "handlers/cgi_environment.hpp"
 #include "net/socket_address.hpp"
 
 namespace cgikit {
@@ -151,14 +152,20 @@ void read_cgi(handlers::CgiSettings& cgi, const json& v, const std::string& path
         if (!x.is_object()) config_error(w, "expected an object of NAME: value");
         cgi.set_environment.clear();
         for (auto it = x.begin(); it != x.end(); ++it) {
-            if (it.key().empty() || it.key().find_first_of("=\0", 0, 2) != std::string::npos) {
-                config_error(w + "." + it.key(), "not a valid environment variable name");
+            if (!handlers::cgi_environment_name_is_configurable(it.key())) {
+                config_error(w + "." + it.key(),
+                             "not a variable a script may be given (reserved or invalid name)");
             }
             cgi.set_environment.emplace_back(it.key(), read_string(it.value(), w + "." + it.key()));
         }
     });
     r.key("pass_env", [&](const json& x, const std::string& w) {
         cgi.pass_environment = read_string_list(x, w);
+        for (const auto& name : cgi.pass_environment) {
+            if (!handlers::cgi_environment_name_is_configurable(name)) {
+                config_error(w, "'" + name + "' is not a variable a script may be given");
+            }
+        }
     });
     r.key("path", [&](const json& x, const std::string& w) { cgi.path = read_string(x, w); });
     r.key("max_redirects", [&](const json& x, const std::string& w) {

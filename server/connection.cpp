@@ -20,8 +20,6 @@ namespace {
 
 // Bytes read per read(2): one typical request head fits, and big bodies move in few syscalls.
 constexpr std::size_t kReadChunkBytes = 16 * 1024;
-// Unparsed input kept while a response is written (pipelining): beyond it we stop reading.
-constexpr std::size_t kMaxBufferedInputBytes = 64 * 1024;
 // sendfile(2) per call: large enough to amortise the syscall, small enough to stay fair to the
 // other connections of the worker.
 constexpr std::size_t kSendfileChunkBytes = 1024 * 1024;
@@ -282,9 +280,15 @@ void Connection::dispatch() {
                                ? std::nullopt
                                : handlers::resolve_by_extension(worker_.config().root, path.path,
                                                                 worker_.config().cgi.extensions);
-                       by_ext && by_ext->found()) {
-                start_cgi(std::move(by_ext->script));
-                return;
+                       by_ext) {
+                // A CGI extension that cannot run (not executable, leaves the root) is never
+                // served as a file: that would publish the script's source.
+                if (!by_ext->found()) {
+                    response = handlers::error_response(by_ext->status);
+                } else {
+                    start_cgi(std::move(by_ext->script));
+                    return;
+                }
             } else {
                 response = handlers::serve_static(request, path.path, worker_.static_context());
             }

@@ -49,8 +49,7 @@ bool missing_errno(int error) noexcept {
 // segment that is not a directory.
 WalkResult walk_to_file(const std::string& root, std::string_view path, std::size_t offset) {
     WalkResult result;
-    const std::string root_real = canonical_path(root);
-    if (root_real.empty()) return result;  // the configured directory is gone: Missing
+    std::string root_real;  // resolved at the first symlink only: most paths have none
 
     std::string current = root;
     std::size_t position = offset;
@@ -82,7 +81,8 @@ WalkResult walk_to_file(const std::string& root, std::string_view path, std::siz
                     missing_errno(errno) ? WalkOutcome::Missing : WalkOutcome::NotRegular;
                 return result;
             }
-            if (!is_inside(root_real, target)) {
+            if (root_real.empty()) root_real = canonical_path(root);
+            if (root_real.empty() || !is_inside(root_real, target)) {
                 result.outcome = WalkOutcome::Escapes;
                 return result;
             }
