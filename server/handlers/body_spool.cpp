@@ -70,9 +70,10 @@ std::error_code make_error_code(SpoolErrc e) noexcept {
 
 int spool_error_status(std::error_code error) noexcept {
     if (error == SpoolErrc::body_too_large) return 413;
-    if (error == std::errc::no_space_on_device || error.value() == EDQUOT) {
-        if (error.category() == std::generic_category()) return 507;
-    }
+    if (error == std::errc::no_space_on_device) return 507;
+    const bool is_errno =
+        error.category() == std::generic_category() || error.category() == std::system_category();
+    if (is_errno && error.value() == EDQUOT) return 507;  // no std::errc name for EDQUOT
     return 500;
 }
 

@@ -36,7 +36,8 @@ struct SpawnRequest {
     std::vector<std::string> envp;  // "NAME=value": the child's whole environment
     std::string working_directory;  // chdir here before exec (the script's directory); "" = stay
     int stdin_fd = -1;              // borrowed: positioned at 0 (spooled body or /dev/null)
-    CgiResourceLimits limits;       // setrlimit before exec, soft = hard; 0 = the server's own
+    // Set before exec with soft = hard = min(value, the server's hard limit); 0 = the server's own.
+    CgiResourceLimits limits;
     bool allow_core_dumps = false;  // false: RLIMIT_CORE 0 (a core holds secrets, fills disks)
 };
 

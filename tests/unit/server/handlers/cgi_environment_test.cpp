@@ -232,7 +232,7 @@ TEST_CASE("headers become HTTP_* variables", "[cgi_environment]") {
     CHECK(environment.at("HTTP_ACCEPT_LANGUAGE") == "en");
 }
 
-TEST_CASE("repeated headers are joined in order; Cookie with '; '", "[cgi_environment]") {
+TEST_CASE("repeated headers are joined in order, Cookie with a semicolon", "[cgi_environment]") {
     Fixture fixture;
     fixture.request.headers.add("Accept", "text/html");
     fixture.request.headers.add("Cookie", "a=1");
