@@ -67,7 +67,11 @@ void Server::check(const Config& config) {
 Server::Server(Config config) : config_(std::move(config)) {
     access_log_.open(config_.access_log, STDOUT_FILENO);
     error_log_.open(config_.error_log, STDERR_FILENO);
-    mime_ = handlers::MimeTypes::load(config_.mime_types_file, config_.default_type);
+    try {
+        mime_ = handlers::MimeTypes::load(config_.mime_types_file, config_.default_type);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError("mime.types_file: " + std::string(e.what()));
+    }
     root_fd_ = open_root(config_.root);
 
     unsigned n = worker_count(config_);

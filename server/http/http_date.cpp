@@ -228,15 +228,14 @@ void place_two_digit_year(DateFields& f, std::time_t now) noexcept {
         days_from_civil(today.year + 50, today.month, today.day) * kSecondsPerDay +
         (now_seconds - now_days * kSecondsPerDay);
     f.year += floor_div(today.year, 100) * 100;
-    // Validity (Feb 29) depends on the century, so compare with a day that exists in both.
-    DateFields probe = f;
-    if (probe.month == 2 && probe.day == 29) probe.day = 28;
-    if (to_seconds(probe) > fifty_years_ahead) {
+    // A February 29th in a common year counts as March 1st here; fields_in_range rejects it later.
+    if (to_seconds(f) > fifty_years_ahead) {
         f.year -= 100;
-        probe.year -= 100;
+    } else {
+        DateFields next_century = f;
+        next_century.year += 100;
+        if (to_seconds(next_century) <= fifty_years_ahead) f.year = next_century.year;
     }
-    probe.year += 100;
-    if (to_seconds(probe) <= fifty_years_ahead) f.year += 100;
 }
 
 }  // namespace

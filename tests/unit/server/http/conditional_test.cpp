@@ -121,7 +121,9 @@ TEST_CASE("If-Match uses the strong comparison", "[conditional]") {
 
 TEST_CASE("If-Match with a malformed list matches nothing", "[conditional]") {
     for (const char* bad : {"abc-10-ff", "\"abc-10-ff", "abc-10-ff\"", "w/\"abc-10-ff\"",
-                            "\"abc-10-ff\"x", "\"abc-10-ff\" \"x\"", "**", "\"a\"b\"", "", ","}) {
+                            "\"abc-10-ff\"x", "\"abc-10-ff\" \"x\"", "**", "\"a\"b\"", "", ",",
+                            // a match followed by garbage is still garbage
+                            "\"abc-10-ff\", junk", "\"abc-10-ff\", W/", "\"abc-10-ff\", \"x"}) {
         INFO(bad);
         CHECK(get({{"If-Match", bad}}) == 412);
     }
@@ -188,8 +190,9 @@ TEST_CASE("our own weak entity-tag matches weakly only", "[conditional]") {
 }
 
 TEST_CASE("If-None-Match with a malformed list matches nothing", "[conditional]") {
-    for (const char* bad : {"abc-10-ff", "\"abc-10-ff\" junk", "W/abc-10-ff", "\"abc-10-ff",
-                            "*\"abc-10-ff\"", "\"abc-10-ff\";"}) {
+    for (const char* bad :
+         {"abc-10-ff", "\"abc-10-ff\" junk", "W/abc-10-ff", "\"abc-10-ff", "*\"abc-10-ff\"",
+          "\"abc-10-ff\";", "\"abc-10-ff\", junk", "W/\"abc-10-ff\", \"x"}) {
         INFO(bad);
         CHECK(get({{"If-None-Match", bad}}) == 0);
     }

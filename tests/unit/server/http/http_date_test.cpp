@@ -114,6 +114,10 @@ TEST_CASE("RFC 850 two-digit years fall within 50 years of now", "[http_date]") 
     const std::time_t in_2070 = 3155760000;
     CHECK_FALSE(parse("Tuesday, 29-Feb-00 00:00:00 GMT", in_2070));
     CHECK(parse("Tuesday, 29-Feb-00 00:00:00 GMT") == 951782400);
+    // now = 2050-02-28T12:00Z: the window is (2000-02-28T12:00, 2100-02-28T12:00], which holds
+    // 2000-02-29; on 2050-03-01 it no longer does, and 2100-02-29 does not exist.
+    CHECK(parse("Tuesday, 29-Feb-00 00:00:00 GMT", 2529662400) == 951782400);
+    CHECK_FALSE(parse("Tuesday, 29-Feb-00 00:00:00 GMT", 2529748800));
 }
 
 TEST_CASE("parse_http_date rejects out-of-range fields", "[http_date]") {
@@ -193,6 +197,8 @@ TEST_CASE("parse_http_date rejects everything but the exact layouts", "[http_dat
              "Sun  Nov  6 08:49:37 1994",
              "Sun Nov 6  08:49:37 1994",
              "Sun Nov  6 08:49:37  1994",
+             "Sun,  Nov  6 08:49:37 1994",  // a failed IMF attempt must not leave asctime a suffix
+             "Sun, Nov  6 08:49:37 1994",
          }) {
         INFO("'" << bad << "'");
         CHECK_FALSE(parse(bad));
