@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 namespace cgikit {
 namespace {
 
@@ -89,19 +91,32 @@ int run_request(Request& request, const Handler& handler, const RunOptions& opti
 }
 
 int run_handler(const Handler& handler, const RunOptions& options) {
+    std::optional<Request> request;
     try {
-        Request request = Request::from_environment(options.request);
-        return run_request(request, handler, options);
+        request.emplace(Request::from_environment(options.request));
     } catch (...) {
-        // Only memory exhaustion outside the request parser can get here: answer without
-        // allocating much.
-        static constexpr std::string_view kResponse =
-            "Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
-            "500 Internal Server Error\n";
-        (void)fd_writer(STDOUT_FILENO)(kResponse);
-        log_to_stderr("failed before the handler ran");
+        // An exception from an upload sink or progress callback, or memory exhaustion outside the
+        // request parser: nothing has been written yet, so a 500 can still be sent.
+        std::string what = "exception of unknown type";
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        const OutputWriter out = options.output ? options.output : fd_writer(STDOUT_FILENO);
+        (void)out(
+            "Status: 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "500 Internal Server Error\n");
+        const std::string line = "failed before the handler ran: " + what;
+        if (options.log) {
+            options.log(line);
+        } else {
+            log_to_stderr(line);
+        }
         return 1;
     }
+    return run_request(*request, handler, options);
 }
 
 }  // namespace cgikit

@@ -99,11 +99,16 @@ bool is_out_of_descriptors(const Error& error) noexcept {
            error.code == std::error_code(ENFILE, std::system_category());
 }
 
-Error TempFile::create(const std::string& directory, TempFile& out) {
+Error TempFile::create(const std::string& directory, TempFile& out, TempFileMethod method) {
     const std::string dir = directory.empty() ? default_temp_directory() : directory;
     TempFile file;
     // O_TMPFILE (Linux 3.11+): an inode with no name at all. Not every file system has it.
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, kTempFileMode);
+    int fd = -1;
+    if (method == TempFileMethod::automatic) {
+        fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, kTempFileMode);
+    } else {
+        errno = EOPNOTSUPP;
+    }
     if (fd >= 0) {
         file.fd_.reset(fd);
         file.linkable_ = true;

@@ -4,6 +4,7 @@
 // category plus a human-readable message for logs. http_status() maps it to the status to answer.
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace cgikit {
 

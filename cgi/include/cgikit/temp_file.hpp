@@ -38,14 +38,21 @@ class UniqueFd {
 // $TMPDIR if it is set to an absolute path, else /tmp.
 std::string default_temp_directory();
 
+// How TempFile::create makes the file nameless.
+enum class TempFileMethod {
+    automatic,         // O_TMPFILE where the file system has it, else mkostemp + unlink
+    mkstemp_unlinked,  // always mkostemp + unlink (what older kernels and some file systems get)
+};
+
 class TempFile {
   public:
     TempFile() = default;
 
     // An empty anonymous file in `directory` ("" = default_temp_directory()). Errors: the
-    // directory is missing or not writable, or out of descriptors (Errc::internal_error, with the
-    // errno text; code() keeps the errno for EMFILE/ENFILE checks via system_error()).
-    static Error create(const std::string& directory, TempFile& out);
+    // directory is missing or not writable, or out of descriptors: the code is the errno in the
+    // system category (see is_out_of_descriptors), the message names the directory.
+    static Error create(const std::string& directory, TempFile& out,
+                        TempFileMethod method = TempFileMethod::automatic);
 
     int fd() const noexcept { return fd_.get(); }
     bool valid() const noexcept { return fd_.valid(); }

@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include "cgi_process.hpp"
+#include "multipart_builder.hpp"
 
 using cgikit::Request;
 using cgikit::Response;
 using cgikit::RunOptions;
 using cgikit::test::CgiOutput;
+using cgikit::test::MultipartBuilder;
 using cgikit::test::run_cgi;
 
 namespace {
@@ -210,6 +212,21 @@ TEST_CASE("run: real processes — exceptions, HttpError, streaming, injection",
         CHECK(out.status == 303);
         CHECK(out.header("Location") == "/elsewhere?a=1&b=2");
     }
+}
+
+TEST_CASE("run: an exception while reading the request is a 500 too", "[run][process]") {
+    MultipartBuilder form;
+    form.file("explode", "x.bin", "application/octet-stream", "boom");
+    const std::string body = form.finish();
+    const CgiOutput out = run_cgi(CGIKIT_TEST_PROGRAMS "/misbehave",
+                                  {{"REQUEST_METHOD", "POST"},
+                                   {"CONTENT_TYPE", form.content_type()},
+                                   {"CONTENT_LENGTH", std::to_string(body.size())}},
+                                  body);
+    CHECK(out.exit_code == 1);
+    CHECK(out.well_formed);
+    CHECK(out.status == 500);
+    CHECK(out.errors.find("sink exploded") != std::string::npos);
 }
 
 TEST_CASE("run: a handler may return its Response", "[run][process]") {

@@ -281,6 +281,39 @@ TEST_CASE("upload: misuse of the store is an error, not a crash", "[upload]") {
     CHECK(store.begin(file_part("g")));
 }
 
+TEST_CASE("temp_file: the mkstemp fallback is nameless too, and saves by copying", "[upload]") {
+    cgikit::test::TempDir dir;
+    cgikit::TempFile file;
+    REQUIRE_FALSE(
+        cgikit::TempFile::create(dir.path(), file, cgikit::TempFileMethod::mkstemp_unlinked));
+    CHECK_FALSE(file.linkable());
+    CHECK(dir.entries().empty());
+    struct stat info {};
+    REQUIRE(::fstat(file.fd(), &info) == 0);
+    CHECK(info.st_nlink == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    CHECK((::fcntl(file.fd(), F_GETFD) & FD_CLOEXEC) != 0);
+    REQUIRE_FALSE(file.append("0123456789"));
+    cgikit::test::TempDir target;
+    REQUIRE_FALSE(file.save_range(2, 5, target.path() + "/part"));
+    CHECK(slurp(target.path() + "/part") == "23456");
+    CHECK(file.save_range(8, 5, target.path() + "/beyond"));
+    CHECK(dir.entries().empty());
+}
+
+TEST_CASE("temp_file: O_TMPFILE files are linkable", "[upload]") {
+    cgikit::test::TempDir dir;
+    cgikit::TempFile file;
+    REQUIRE_FALSE(cgikit::TempFile::create(dir.path(), file));
+    CHECK(file.linkable());  // ext4, xfs, btrfs, tmpfs all have O_TMPFILE
+    REQUIRE_FALSE(file.append("abc"));
+    REQUIRE_FALSE(file.save_range(0, 3, dir.path() + "/named"));
+    CHECK(slurp(dir.path() + "/named") == "abc");
+    struct stat info {};
+    REQUIRE(::fstat(file.fd(), &info) == 0);
+    CHECK(info.st_nlink == 1);  // linked, not copied
+}
+
 TEST_CASE("temp_file: default directory follows TMPDIR when absolute", "[upload]") {
     const char* saved = std::getenv("TMPDIR");
     const std::string saved_value = saved ? saved : "";
