@@ -54,13 +54,16 @@ inline std::uint32_t wanted_events(const Client& client) {
 
 // One read and one write at most, as far as they go without waiting. False when the client is
 // done: it hung up, failed, or broke the protocol and has been sent the error.
-inline bool on_ready(Client& client, std::uint32_t events) {
+inline bool handle(Client& client, std::uint32_t events) {
     if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !client.closing) {
         std::array<char, 4096> buffer;
         auto [received, ec] = client.socket.recv(buffer);
-        if (ec && ec != std::errc::operation_would_block) return false;
-        if (!ec && received == 0) return false;  // end of stream
-        if (!ec) client.closing = !client.session.feed({buffer.data(), received}, client.unsent);
+        if (!ec) {
+            if (received == 0) return false;  // end of stream
+            client.closing = !client.session.feed({buffer.data(), received}, client.unsent);
+        } else if (ec != std::errc::operation_would_block) {
+            return false;
+        }
     }
     if (!client.unsent.empty()) {
         auto [sent, ec] = client.socket.send(client.unsent);
@@ -70,11 +73,69 @@ inline bool on_ready(Client& client, std::uint32_t events) {
     return !(client.closing && client.unsent.empty());
 }
 
+// Every client's record, by descriptor, and the epoll registrations that go with them.
+class Clients {
+  public:
+    Clients(int epoll, const ServerOptions& options) : epoll_(epoll), options_(options) {}
+
+    // Takes every connection waiting on the non-blocking `listener`.
+    template <StreamListener Listener>
+    void accept_all(Listener& listener, Clock::time_point now) {
+        for (;;) {
+            auto [client, ec] = listener.accept();
+            if (ec == std::errc::operation_would_block) return;
+            if (ec) {
+                after_accept_error(ec);
+                return;
+            }
+            const int fd = client.fd();
+            if (client.set_nonblocking(true) || !watch(epoll_, EPOLL_CTL_ADD, fd, EPOLLIN)) {
+                continue;  // the connection closes with `client`
+            }
+            records_.insert_or_assign(fd, Client{std::move(client), {}, {}, false, EPOLLIN, now});
+        }
+    }
+
+    void on_ready(int fd, std::uint32_t events, Clock::time_point now) {
+        // A descriptor closed earlier in this batch of events may already belong to a new client;
+        // the stale event then costs one read that would block, nothing worse.
+        const auto found = records_.find(fd);
+        if (found == records_.end()) return;
+        Client& client = found->second;
+        client.last_active = now;
+        if (!handle(client, events)) {
+            close(found);
+        } else if (const auto wanted = wanted_events(client); wanted != client.watched) {
+            watch(epoll_, EPOLL_CTL_MOD, fd, wanted);
+            client.watched = wanted;
+        }
+    }
+
+    void close_idle(Clock::time_point now) {
+        for (auto position = records_.begin(); position != records_.end();) {
+            const bool idle = now - position->second.last_active >= options_.idle_timeout;
+            position = idle ? close(position) : std::next(position);
+        }
+    }
+
+  private:
+    using Records = std::unordered_map<int, Client>;
+
+    Records::iterator close(Records::iterator position) {
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, position->first, nullptr);
+        return records_.erase(position);  // the socket closes with its record
+    }
+
+    int epoll_;
+    const ServerOptions& options_;
+    Records records_;
+};
+
 }  // namespace event_model
 
 template <StreamListener Listener>
 int serve_with_events(Listener& listener, const ServerOptions& options) {
-    using namespace event_model;
+    using event_model::Clock;
     const net::unique_fd epoll{::epoll_create1(EPOLL_CLOEXEC)};
     if (!epoll) {
         report("epoll_create1", last_error());
@@ -85,15 +146,11 @@ int serve_with_events(Listener& listener, const ServerOptions& options) {
         report("listener", ec);
         return 1;
     }
-    if (!watch(epoll.get(), EPOLL_CTL_ADD, listener.fd(), EPOLLIN)) {
+    if (!event_model::watch(epoll.get(), EPOLL_CTL_ADD, listener.fd(), EPOLLIN)) {
         report("epoll_ctl", last_error());
         return 1;
     }
-    std::unordered_map<int, Client> clients;  // by descriptor
-    const auto close_client = [&](auto position) {
-        ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, position->first, nullptr);
-        return clients.erase(position);  // the socket closes with its record
-    };
+    event_model::Clients clients(epoll.get(), options);
     // Idle clients are looked for a few times per idle timeout, not on every event.
     const auto sweep_interval = std::max(options.idle_timeout / 4, std::chrono::milliseconds{1});
     auto next_sweep = Clock::now() + sweep_interval;
@@ -101,54 +158,22 @@ int serve_with_events(Listener& listener, const ServerOptions& options) {
     for (;;) {
         const auto until_sweep =
             std::chrono::ceil<std::chrono::milliseconds>(next_sweep - Clock::now()).count();
-        const int count =
-            ::epoll_wait(epoll.get(), ready.data(), static_cast<int>(ready.size()),
-                         static_cast<int>(std::max<decltype(until_sweep)>(until_sweep, 0)));
+        const int count = ::epoll_wait(epoll.get(), ready.data(), static_cast<int>(ready.size()),
+                                       static_cast<int>(std::max<long long>(until_sweep, 0)));
         if (count < 0 && errno != EINTR) {
             report("epoll_wait", last_error());
             return 1;
         }
         const auto now = Clock::now();
         for (int i = 0; i < count; ++i) {
-            const int fd = ready[i].data.fd;
-            if (fd == listener.fd()) {  // new clients: take every one that is waiting
-                for (;;) {
-                    auto [client, ec] = listener.accept();
-                    if (ec == std::errc::operation_would_block) break;
-                    if (ec) {
-                        after_accept_error(ec);
-                        break;
-                    }
-                    const int client_fd = client.fd();
-                    if (client.set_nonblocking(true) ||
-                        !watch(epoll.get(), EPOLL_CTL_ADD, client_fd, EPOLLIN)) {
-                        continue;  // the connection closes with `client`
-                    }
-                    clients.insert_or_assign(
-                        client_fd, Client{std::move(client), {}, {}, false, EPOLLIN, now});
-                }
-                continue;
-            }
-            // A descriptor closed earlier in this batch may already belong to a new client; the
-            // stale event then costs one read that would block, nothing worse.
-            const auto found = clients.find(fd);
-            if (found == clients.end()) continue;
-            Client& client = found->second;
-            client.last_active = now;
-            if (!on_ready(client, ready[i].events)) {
-                close_client(found);
-                continue;
-            }
-            if (const auto wanted = wanted_events(client); wanted != client.watched) {
-                watch(epoll.get(), EPOLL_CTL_MOD, fd, wanted);
-                client.watched = wanted;
+            if (ready[i].data.fd == listener.fd()) {
+                clients.accept_all(listener, now);
+            } else {
+                clients.on_ready(ready[i].data.fd, ready[i].events, now);
             }
         }
         if (now >= next_sweep) {
-            for (auto position = clients.begin(); position != clients.end();) {
-                const bool idle = now - position->second.last_active >= options.idle_timeout;
-                position = idle ? close_client(position) : std::next(position);
-            }
+            clients.close_idle(now);
             next_sweep = now + sweep_interval;
         }
     }

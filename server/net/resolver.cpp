@@ -73,7 +73,9 @@ std::optional<std::pair<std::string_view, std::string_view>> split_host_port(
             endpoint[close + 1] != ':') {
             return std::nullopt;
         }
-        return std::pair{endpoint.substr(1, close - 1), endpoint.substr(close + 2)};
+        const std::string_view port = endpoint.substr(close + 2);
+        if (port.find(':') != std::string_view::npos) return std::nullopt;
+        return std::pair{endpoint.substr(1, close - 1), port};
     }
     const auto colon = endpoint.rfind(':');
     if (colon == std::string_view::npos) return std::nullopt;

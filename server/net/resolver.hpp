@@ -49,8 +49,9 @@ std::error_code make_error_code(ResolveErrc errc) noexcept;
 // Every address of `host` with the port of `service` (a number or an /etc/services name), in
 // getaddrinfo's order of preference (RFC 6724), without duplicates; never empty on success. An
 // empty host is loopback, or the wildcard when `passive`; an empty service is port 0.
-Result<std::vector<SocketAddress>> resolve(std::string_view host, std::string_view service,
-                                           const ResolveOptions& options = {});
+[[nodiscard]] Result<std::vector<SocketAddress>> resolve(std::string_view host,
+                                                         std::string_view service,
+                                                         const ResolveOptions& options = {});
 
 // "host:port", "[ipv6]:port" or "host:service" split in two (brackets removed); nullopt when
 // there is no ':' or an IPv6 literal lacks its brackets.
@@ -58,8 +59,8 @@ std::optional<std::pair<std::string_view, std::string_view>> split_host_port(
     std::string_view endpoint);
 
 // resolve() on split_host_port(endpoint); fails with ResolveErrc::host_not_found when malformed.
-Result<std::vector<SocketAddress>> resolve_endpoint(std::string_view endpoint,
-                                                    const ResolveOptions& options = {});
+[[nodiscard]] Result<std::vector<SocketAddress>> resolve_endpoint(
+    std::string_view endpoint, const ResolveOptions& options = {});
 
 }  // namespace cgikit::net
 

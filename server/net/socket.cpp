@@ -200,7 +200,7 @@ Result<TcpStream> TcpStream::connect(const SocketAddress& peer, Timeout timeout)
 
 Result<TcpStream> TcpStream::connect(std::span<const SocketAddress> candidates,
                                      Timeout timeout_each) noexcept {
-    std::error_code last = std::make_error_code(std::errc::address_not_available);
+    std::error_code last = std::make_error_code(std::errc::invalid_argument);  // no candidates
     for (const SocketAddress& candidate : candidates) {
         auto result = connect(candidate, timeout_each);
         if (!result.error) return result;

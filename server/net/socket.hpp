@@ -55,15 +55,16 @@ class Socket {
 
     // setsockopt / getsockopt for the many int-valued options (SO_RCVBUF, SO_KEEPALIVE ...).
     std::error_code set_option(int level, int name, int value) noexcept;
-    Result<int> option(int level, int name) const noexcept;
+    [[nodiscard]] Result<int> option(int level, int name) const noexcept;
     // Reads and clears the socket's pending error (SO_ERROR): the outcome of a non-blocking
     // connect, or an asynchronous error such as an ICMP "port unreachable" on UDP.
-    std::error_code take_error() noexcept;
+    [[nodiscard]] std::error_code take_error() noexcept;
 
     // Closes now and reports close()'s own error; the destructor closes too, silently.
     std::error_code close() noexcept;
     // Gives the descriptor to the caller as it is: non-blocking if the socket was non-blocking or
-    // had a timeout (timeouts are implemented with O_NONBLOCK and poll).
+    // had a timeout (timeouts are implemented with O_NONBLOCK and poll; O_NONBLOCK belongs to the
+    // open file, so a forked or dup()ed copy shares it).
     unique_fd release() noexcept;
 
   protected:
@@ -105,12 +106,12 @@ class StreamSocket : public Socket {
 
     // Up to buffer.size() bytes. 0 bytes (for a non-empty buffer) means the peer has finished
     // sending: end of stream.
-    Result<std::size_t> recv(std::span<char> buffer) noexcept;
+    [[nodiscard]] Result<std::size_t> recv(std::span<char> buffer) noexcept;
     // Sends a prefix of `data` and says how long it was.
-    Result<std::size_t> send(std::string_view data) noexcept;
+    [[nodiscard]] Result<std::size_t> send(std::string_view data) noexcept;
     // Sends all of `data` (within one write timeout) or fails; after a failure an unknown prefix
     // has been sent, so the stream is only good for closing. On a non-blocking socket, use send().
-    std::error_code send_all(std::string_view data) noexcept;
+    [[nodiscard]] std::error_code send_all(std::string_view data) noexcept;
     // Shutdown::write sends end-of-stream while still reading the peer's answer.
     std::error_code shutdown(Shutdown how) noexcept;
 
@@ -137,14 +138,15 @@ class TcpStream : public StreamSocket {
     explicit TcpStream(unique_fd fd) noexcept : StreamSocket(std::move(fd)) {}
 
     // Connects to `peer`, waiting at most `timeout` for the handshake. The stream is blocking.
-    static Result<TcpStream> connect(const SocketAddress& peer, Timeout timeout = {}) noexcept;
+    [[nodiscard]] static Result<TcpStream> connect(const SocketAddress& peer,
+                                                   Timeout timeout = {}) noexcept;
     // Tries each candidate in order (e.g. what resolve() returned), each for at most
     // `timeout_each`, until one connects; else fails with the last attempt's error.
-    static Result<TcpStream> connect(std::span<const SocketAddress> candidates,
-                                     Timeout timeout_each = {}) noexcept;
+    [[nodiscard]] static Result<TcpStream> connect(std::span<const SocketAddress> candidates,
+                                                   Timeout timeout_each = {}) noexcept;
     // Starts connecting without waiting, for event loops: the stream is non-blocking and becomes
     // writable once the handshake has ended; take_error() then tells whether it succeeded.
-    static Result<TcpStream> start_connect(const SocketAddress& peer) noexcept;
+    [[nodiscard]] static Result<TcpStream> start_connect(const SocketAddress& peer) noexcept;
 
     // TCP_NODELAY: send small writes at once instead of coalescing them (Nagle's algorithm).
     std::error_code set_no_delay(bool no_delay) noexcept;
@@ -162,10 +164,10 @@ class TcpListener : public Socket {
     explicit TcpListener(unique_fd fd) noexcept : Socket(std::move(fd)) {}
 
     // Binds and listens. Port 0 picks a free port: ask local_address() which one.
-    static Result<TcpListener> bind(const SocketAddress& local,
-                                    const ListenOptions& options = {}) noexcept;
+    [[nodiscard]] static Result<TcpListener> bind(const SocketAddress& local,
+                                                  const ListenOptions& options = {}) noexcept;
     // The next connection, as a blocking stream whatever the listener's mode.
-    Result<TcpStream> accept() noexcept;
+    [[nodiscard]] Result<TcpStream> accept() noexcept;
     std::optional<SocketAddress> local_address() const { return SocketAddress::local_of(fd()); }
 
   private:
@@ -178,9 +180,10 @@ class UnixStream : public StreamSocket {
     explicit UnixStream(unique_fd fd) noexcept : StreamSocket(std::move(fd)) {}
 
     // Connects to a listening socket, waiting at most `timeout` while its backlog is full.
-    static Result<UnixStream> connect(const UnixAddress& peer, Timeout timeout = {}) noexcept;
+    [[nodiscard]] static Result<UnixStream> connect(const UnixAddress& peer,
+                                                    Timeout timeout = {}) noexcept;
     // Two streams connected to each other (socketpair), e.g. for a parent and its child.
-    static Result<std::pair<UnixStream, UnixStream>> pair() noexcept;
+    [[nodiscard]] static Result<std::pair<UnixStream, UnixStream>> pair() noexcept;
 
     std::optional<UnixAddress> local_address() const { return UnixAddress::local_of(fd()); }
     std::optional<UnixAddress> peer_address() const { return UnixAddress::peer_of(fd()); }
@@ -198,8 +201,9 @@ class UnixListener : public Socket {
     // Binds and listens; a path address creates the socket file, which fails with
     // std::errc::address_in_use if the file exists (see remove_stale_socket_file()). The file
     // outlives the socket: whoever created it removes it.
-    static Result<UnixListener> bind(const UnixAddress& local, int backlog = SOMAXCONN) noexcept;
-    Result<UnixStream> accept() noexcept;
+    [[nodiscard]] static Result<UnixListener> bind(const UnixAddress& local,
+                                                   int backlog = SOMAXCONN) noexcept;
+    [[nodiscard]] Result<UnixStream> accept() noexcept;
     std::optional<UnixAddress> local_address() const { return UnixAddress::local_of(fd()); }
 
   private:
@@ -234,16 +238,17 @@ class UdpSocket : public Socket {
     explicit UdpSocket(unique_fd fd) noexcept : Socket(std::move(fd)) {}
 
     // A socket that receives datagrams sent to `local` (port 0: a free port).
-    static Result<UdpSocket> bind(const SocketAddress& local) noexcept;
+    [[nodiscard]] static Result<UdpSocket> bind(const SocketAddress& local) noexcept;
     // A socket whose datagrams go to `peer` by default (send()), which accepts datagrams from
     // `peer` only, and which learns of an unreachable peer (recv_from fails with
     // std::errc::connection_refused after an ICMP "port unreachable").
-    static Result<UdpSocket> connect(const SocketAddress& peer) noexcept;
+    [[nodiscard]] static Result<UdpSocket> connect(const SocketAddress& peer) noexcept;
 
-    Result<std::size_t> send_to(std::string_view data, const SocketAddress& destination) noexcept;
+    [[nodiscard]] Result<std::size_t> send_to(std::string_view data,
+                                              const SocketAddress& destination) noexcept;
     // To the connected peer.
-    Result<std::size_t> send(std::string_view data) noexcept;
-    Result<Datagram<SocketAddress>> recv_from(std::span<char> buffer) noexcept;
+    [[nodiscard]] Result<std::size_t> send(std::string_view data) noexcept;
+    [[nodiscard]] Result<Datagram<SocketAddress>> recv_from(std::span<char> buffer) noexcept;
 
     std::optional<SocketAddress> local_address() const { return SocketAddress::local_of(fd()); }
 
@@ -257,14 +262,15 @@ class UnixDatagram : public Socket {
     explicit UnixDatagram(unique_fd fd) noexcept : Socket(std::move(fd)) {}
 
     // Binding to the unnamed UnixAddress() autobinds to a fresh abstract name.
-    static Result<UnixDatagram> bind(const UnixAddress& local) noexcept;
+    [[nodiscard]] static Result<UnixDatagram> bind(const UnixAddress& local) noexcept;
     // Autobound (so the peer can reply) and connected to `peer`.
-    static Result<UnixDatagram> connect(const UnixAddress& peer) noexcept;
-    static Result<std::pair<UnixDatagram, UnixDatagram>> pair() noexcept;
+    [[nodiscard]] static Result<UnixDatagram> connect(const UnixAddress& peer) noexcept;
+    [[nodiscard]] static Result<std::pair<UnixDatagram, UnixDatagram>> pair() noexcept;
 
-    Result<std::size_t> send_to(std::string_view data, const UnixAddress& destination) noexcept;
-    Result<std::size_t> send(std::string_view data) noexcept;
-    Result<Datagram<UnixAddress>> recv_from(std::span<char> buffer) noexcept;
+    [[nodiscard]] Result<std::size_t> send_to(std::string_view data,
+                                              const UnixAddress& destination) noexcept;
+    [[nodiscard]] Result<std::size_t> send(std::string_view data) noexcept;
+    [[nodiscard]] Result<Datagram<UnixAddress>> recv_from(std::span<char> buffer) noexcept;
 
     std::optional<UnixAddress> local_address() const { return UnixAddress::local_of(fd()); }
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <ctime>
+#include <random>
 #include <string>
 
 using namespace cgikit::examples;
@@ -96,5 +97,35 @@ TEST_CASE("a line of the maximum length is answered, one byte more is refused", 
         CHECK_FALSE(session.feed("m", replies));
         CHECK(replies.ends_with(oversize_reply()));
         CHECK(oversize_reply() == "error: message longer than 4096 bytes\n");
+    }
+}
+
+TEST_CASE("random input in random pieces: the replies are the lines' replies", "[timestamp]") {
+    std::mt19937 random(20261121);  // fixed seed: the same cases every run
+    for (int round = 0; round < 200; ++round) {
+        // Lines of random bytes (newlines included, so line lengths vary), within the limit.
+        std::string input;
+        const int length = std::uniform_int_distribution<int>(0, 3000)(random);
+        for (int i = 0; i < length; ++i) {
+            const int byte = std::uniform_int_distribution<int>(0, 40)(random);
+            input += byte == 0 ? '\n' : static_cast<char>(byte == 1 ? '\r' : 'a' + byte % 26);
+        }
+        // The reference: each complete line, one reply.
+        std::string expected;
+        for (std::size_t start = 0, end; (end = input.find('\n', start)) != std::string::npos;
+             start = end + 1) {
+            std::string_view line(input.data() + start, end - start);
+            if (line.ends_with('\r')) line.remove_suffix(1);
+            expected += std::string(line) + "\n";
+        }
+        TimestampSession session;
+        std::string replies;
+        for (std::size_t at = 0; at < input.size();) {
+            const std::size_t piece = std::uniform_int_distribution<std::size_t>(1, 64)(random);
+            REQUIRE(session.feed(std::string_view(input).substr(at, piece), replies));
+            at += piece;
+        }
+        INFO("round " << round);
+        CHECK(without_stamps(replies) == expected);
     }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,7 @@ TEST_CASE("split_host_port handles names, IPv4 and bracketed IPv6", "[resolver]"
     CHECK_FALSE(split_host_port("::1:80"));   // IPv6 needs brackets
     CHECK_FALSE(split_host_port("[::1]80"));  // a colon after the bracket
     CHECK_FALSE(split_host_port("[::1"));
+    CHECK_FALSE(split_host_port("[::1]:80:81"));  // a port has no colon
     CHECK_FALSE(split_host_port(""));
 }
 
@@ -108,4 +110,20 @@ TEST_CASE("resolve_endpoint resolves HOST:PORT in one go", "[resolver]") {
     CHECK(texts(addresses) == std::vector<std::string>{"[::1]:0"});
     auto [none, bad_ec] = resolve_endpoint("missing-port");
     CHECK(bad_ec == ResolveErrc::host_not_found);
+}
+
+TEST_CASE("split_host_port takes any bytes without reading out of bounds", "[resolver]") {
+    std::mt19937 random(8);  // fixed seed: the same cases every run
+    const std::string alphabet = "[]:0123456789abcdef.";
+    for (int round = 0; round < 5000; ++round) {
+        std::string text(std::uniform_int_distribution<std::size_t>(0, 12)(random), ' ');
+        for (char& c : text)
+            c = alphabet[random() % alphabet.size()];
+        const auto parts = split_host_port(text);
+        if (!parts) continue;
+        // Both parts lie inside the text, and the port part is what follows the last ':'.
+        CHECK(parts->first.data() >= text.data());
+        CHECK(parts->second.data() + parts->second.size() == text.data() + text.size());
+        CHECK(parts->second.find(':') == std::string_view::npos);
+    }
 }
