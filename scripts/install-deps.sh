@@ -10,10 +10,17 @@ mode=${1:-build}
 #   nlohmann-json3-dev                 config files and JSON bodies
 #   catch2                             unit and integration tests (Catch2 v2)
 #   libcurl4-openssl-dev               integration tests that need a real HTTP client
+#   libsqlite3-dev                     the guestbook example (cgi-bin/guestbook.cpp)
 #   perl python3                       CGI test fixtures written as scripts
-packages=(cmake ninja-build g++ pkg-config node-llhttp nlohmann-json3-dev)
+#   apache2                            deployment tests: our examples under a real Apache
+#   chromium                           end-to-end browser test (driven by playwright-core from npm)
+#   curl                               the install test serves and fetches a freshly built program
+packages=(cmake ninja-build g++ pkg-config node-llhttp nlohmann-json3-dev libsqlite3-dev)
 if [[ $mode == test ]]; then
-  packages+=(catch2 libcurl4-openssl-dev perl python3)
+  packages+=(catch2 libcurl4-openssl-dev perl python3 apache2 chromium curl)
+  # npm (for playwright-core) only when no node/npm is present: a NodeSource nodejs brings its
+  # own npm and conflicts with Debian's.
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()
