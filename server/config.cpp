@@ -19,6 +19,9 @@ namespace {
 
 using nlohmann::json;
 
+// Worker threads: more than this is a typo, not a machine (each has its own epoll and listeners).
+constexpr std::uint64_t kMaxWorkers = 1024;
+
 [[noreturn]] void config_error(const std::string& where, const std::string& what) {
     throw ConfigError(where + ": " + what);
 }
@@ -254,7 +257,9 @@ void apply_json_config(Config& c, const std::string& json_text, const std::strin
         }
     });
     r.key("workers", [&](const json& x, const std::string& w) {
-        c.workers = static_cast<unsigned>(read_count(x, w));
+        auto n = read_count(x, w);
+        if (n > kMaxWorkers) config_error(w, "expected a number from 0 (one per core) to 1024");
+        c.workers = static_cast<unsigned>(n);
     });
     r.key("root", [&](const json& x, const std::string& w) { c.root = read_string(x, w); });
     r.key("index",
@@ -396,7 +401,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     if (have_workers) {
         unsigned n = 0;
         auto [end, ec] = std::from_chars(workers.data(), workers.data() + workers.size(), n);
-        if (ec != std::errc() || end != workers.data() + workers.size() || n > 1024) {
+        if (ec != std::errc() || end != workers.data() + workers.size() || n > kMaxWorkers) {
             throw ConfigError("--workers: expected a number from 0 (one per core) to 1024");
         }
         c.workers = n;

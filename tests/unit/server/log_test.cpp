@@ -1,0 +1,221 @@
+// Logs: Combined Log Format access lines with hostile bytes escaped, error lines with time, level,
+// request id and client, and LogFile's open / write / reopen (logrotate) contract.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "config.hpp"
+#include "log.hpp"
+
+using cgikit::append_access_line;
+using cgikit::clf_time;
+using cgikit::ConfigError;
+using cgikit::format_error_line;
+using cgikit::iso8601_utc;
+using cgikit::LogFile;
+using cgikit::http::Request;
+using namespace std::string_literals;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ScratchDir {
+    fs::path path;
+    ScratchDir() {
+        std::string pattern = (fs::temp_directory_path() / "cgikit-log-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+std::string read_all(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+Request sample_request() {
+    Request r;
+    r.method = "GET";
+    r.target = "/index.html?q=1";
+    r.version = {1, 1};
+    r.peer.remote_address = "192.0.2.7";
+    r.headers.add("Host", "example.com");
+    r.headers.add("Referer", "http://example.com/start");
+    r.headers.add("User-Agent", "Mozilla/5.0 (X11)");
+    return r;
+}
+
+constexpr const char* kNow = "21/Nov/2026:05:37:09 +0000";
+
+}  // namespace
+
+TEST_CASE("timestamps: ISO 8601 for errors, CLF for access, always UTC", "[log]") {
+    CHECK(iso8601_utc(0) == "1970-01-01T00:00:00Z");
+    CHECK(iso8601_utc(1700000000) == "2023-11-14T22:13:20Z");
+    CHECK(iso8601_utc(951782400) == "2000-02-29T00:00:00Z");
+    CHECK(clf_time(0) == "01/Jan/1970:00:00:00 +0000");
+    CHECK(clf_time(1700000000) == "14/Nov/2023:22:13:20 +0000");
+    CHECK(clf_time(1703980800 + 86399) == "31/Dec/2023:23:59:59 +0000");
+}
+
+TEST_CASE("an access line in Combined Log Format", "[log]") {
+    std::string line;
+    append_access_line(line, sample_request(), kNow, 200, 1234);
+    CHECK(line ==
+          "192.0.2.7 - - [21/Nov/2026:05:37:09 +0000] \"GET /index.html?q=1 HTTP/1.1\" 200 1234 "
+          "\"http://example.com/start\" \"Mozilla/5.0 (X11)\"\n");
+}
+
+TEST_CASE("access lines: '-' for no body, no referer, no agent; 1.0 version", "[log]") {
+    Request r;
+    r.method = "HEAD";
+    r.target = "/";
+    r.version = {1, 0};
+    r.peer.remote_address = "::1";
+    std::string line;
+    append_access_line(line, r, kNow, 304, 0);
+    CHECK(line == "::1 - - [21/Nov/2026:05:37:09 +0000] \"HEAD / HTTP/1.0\" 304 - \"-\" \"-\"\n");
+}
+
+TEST_CASE("access lines append to the buffer", "[log]") {
+    std::string buffer;
+    append_access_line(buffer, sample_request(), kNow, 200, 1);
+    append_access_line(buffer, sample_request(), kNow, 404, 2);
+    CHECK(std::count(buffer.begin(), buffer.end(), '\n') == 2);
+    CHECK(buffer.find("\" 404 2 \"") != std::string::npos);
+}
+
+TEST_CASE("hostile bytes in logged request fields are escaped", "[log]") {
+    // A request must not be able to forge a log line or break a CLF parser.
+    Request r = sample_request();
+    r.method = "G\"ET";
+    r.target = "/a\"b\\c\nX\r\x01\x7f\xff";
+    r.headers = {};
+    r.headers.add("Referer", "\" 200 0 \"-\" \"-\"\n1.2.3.4 - - [forged]");
+    r.headers.add("User-Agent", std::string("nul\0tab\tend", 11));
+    std::string line;
+    append_access_line(line, r, kNow, 400, 0);
+    CHECK(line ==
+          "192.0.2.7 - - [21/Nov/2026:05:37:09 +0000] \"G\\\"ET "
+          "/a\\\"b\\\\c\\x0aX\\x0d\\x01\\x7f\\xff HTTP/1.1\" 400 - "
+          "\"\\\" 200 0 \\\"-\\\" \\\"-\\\"\\x0a1.2.3.4 - - [forged]\" "
+          "\"nul\\x00tab\\x09end\"\n");
+    CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+    // Every quote inside a quoted field is escaped: the line still has exactly 6 quote marks.
+    std::size_t unescaped_quotes = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '"' && (i == 0 || line[i - 1] != '\\')) ++unescaped_quotes;
+    }
+    CHECK(unescaped_quotes == 6);
+}
+
+TEST_CASE("an error line: time, level, request id, client, message", "[log]") {
+    std::string line = format_error_line("info", 4242, "192.0.2.7", "rejected request (400)");
+    std::regex shape(
+        R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z \[info\] \[req 4242\] \[client 192\.0\.2\.7\] )"
+        R"(rejected request \(400\)\n)");
+    CHECK(std::regex_match(line, shape));
+    // The timestamp is now.
+    std::time_t before = std::time(nullptr);
+    std::string stamped = format_error_line("notice", 0, "", "x");
+    std::time_t after = std::time(nullptr);
+    std::string stamp = stamped.substr(0, 20);
+    CHECK((stamp == iso8601_utc(before) || stamp == iso8601_utc(after)));
+}
+
+TEST_CASE("error lines leave out an absent request id and client", "[log]") {
+    std::string line = format_error_line("notice", 0, "", "listening on http://127.0.0.1:8080/");
+    CHECK(line.substr(20) == " [notice] listening on http://127.0.0.1:8080/\n");
+}
+
+TEST_CASE("hostile bytes in error messages are escaped: one line per message", "[log]") {
+    std::string line = format_error_line("error", 1, "::1", "bad\nline\r\x1b[31m\0end"s);
+    CHECK(line.substr(20) == " [error] [req 1] [client ::1] bad\\x0aline\\x0d\\x1b[31m\\x00end\n");
+}
+
+TEST_CASE("LogFile: '-' writes to the given standard descriptor", "[log]") {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    {
+        LogFile log;
+        log.open("-", fds[1]);
+        CHECK(log.enabled());
+        log.write("line one\n");
+    }  // a standard descriptor is not ours to close
+    CHECK(::fcntl(fds[1], F_GETFD) >= 0);
+    ::close(fds[1]);
+    char buf[64] = {};
+    CHECK(::read(fds[0], buf, sizeof buf) == 9);
+    CHECK(std::string(buf) == "line one\n");
+    ::close(fds[0]);
+}
+
+TEST_CASE("LogFile: 'off' writes nothing", "[log]") {
+    LogFile log;
+    log.open("off", STDOUT_FILENO);
+    CHECK_FALSE(log.enabled());
+    log.write("nothing\n");  // harmless
+    log.reopen();
+}
+
+TEST_CASE("LogFile: a path is created, appended to, and private to the server", "[log]") {
+    ScratchDir dir;
+    fs::path path = dir.path / "access.log";
+    { std::ofstream(path) << "existing\n"; }
+    LogFile log;
+    log.open(path.string(), STDOUT_FILENO);
+    log.write("appended\n");
+    CHECK(read_all(path) == "existing\nappended\n");
+
+    fs::path fresh = dir.path / "new.log";
+    LogFile created;
+    created.open(fresh.string(), STDOUT_FILENO);
+    created.write("x\n");
+    struct stat st {};
+    REQUIRE(::stat(fresh.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0640);
+}
+
+TEST_CASE("LogFile: reopen after a rename writes to a new file at the old path", "[log]") {
+    ScratchDir dir;
+    fs::path path = dir.path / "error.log";
+    fs::path rotated = dir.path / "error.log.1";
+    LogFile log;
+    log.open(path.string(), STDERR_FILENO);
+    log.write("before\n");
+    fs::rename(path, rotated);
+    log.write("still old\n");  // until reopened, lines go to the renamed file
+    log.reopen();
+    log.write("after\n");
+    CHECK(read_all(rotated) == "before\nstill old\n");
+    CHECK(read_all(path) == "after\n");
+}
+
+TEST_CASE("LogFile: a path that cannot be opened is a ConfigError naming it", "[log]") {
+    LogFile log;
+    std::string message;
+    try {
+        log.open("/nonexistent-dir/cgikit.log", STDERR_FILENO);
+    } catch (const ConfigError& e) {
+        message = e.what();
+    }
+    CHECK(message.find("/nonexistent-dir/cgikit.log") != std::string::npos);
+    CHECK_FALSE(log.enabled());
+}
