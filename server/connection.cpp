@@ -399,8 +399,10 @@ void Connection::on_cgi_head() {
             std::string query = head.local_query;
             bool has_query = head.local_has_query;
             cgi_.reset();
-            request.method = "GET";
-            request.method_kind = http::Method::Get;
+            if (request.method_kind != http::Method::Head) {  // HEAD stays HEAD: no body may follow
+                request.method = "GET";
+                request.method_kind = http::Method::Get;
+            }
             request.raw_path = path;
             request.has_query = has_query;
             request.query = query;
