@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "handlers/error_page.hpp"
 #include "http/byte_range.hpp"
@@ -40,37 +41,63 @@ int open_beneath_walk(int root_fd, const std::string& relative, int flags) {
     }
 }
 
-http::Response not_modified(std::string etag, const std::string& last_modified) {
+http::Response not_modified(const OpenFile& file) {
     http::Response r;
     r.status = 304;
-    r.headers.add("ETag", std::move(etag));
-    r.headers.add("Last-Modified", last_modified);
+    r.headers.reserve(2);
+    r.headers.add("ETag", file.etag);
+    r.headers.add("Last-Modified", file.last_modified);
     return r;
 }
 
-http::Response serve_file(const http::Request& request, net::unique_fd fd, const struct stat& st,
-                          const std::string& name, const StaticContext& ctx) {
-    std::string etag = http::make_etag(st);
-    std::string last_modified = http::format_http_date(st.st_mtim.tv_sec);
+// Metadata, validators and (for a small file) the bytes of the regular file open as `fd`.
+OpenFile describe_file(net::unique_fd fd, const struct stat& st, std::string_view name,
+                       const StaticContext& ctx) {
+    OpenFile file;
+    file.status = st;
+    file.etag = http::make_etag(st);
+    file.last_modified = http::format_http_date(st.st_mtim.tv_sec);
+    file.media_type = ctx.mime->content_type(name);
+    if (file.size() <= OpenFileCache::kInlineFileBytes) {
+        file.contents.resize(static_cast<std::size_t>(file.size()));
+        std::size_t got = 0;
+        while (got < file.contents.size()) {
+            ssize_t n = ::pread(fd.get(), file.contents.data() + got, file.contents.size() - got,
+                                static_cast<off_t>(got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        // A file that shrank under us is sent from its descriptor, which ends the response early.
+        file.inline_contents = got == file.contents.size();
+        if (!file.inline_contents) file.contents.clear();
+    }
+    if (!file.inline_contents) file.fd = std::move(fd);
+    return file;
+}
+
+http::Response serve_file(const http::Request& request, const OpenFile& file) {
+    const std::time_t mtime = file.status.st_mtim.tv_sec;
     bool get_or_head =
         request.method_kind == http::Method::Get || request.method_kind == http::Method::Head;
-    int precondition =
-        http::evaluate_preconditions(request.headers, get_or_head, etag, st.st_mtim.tv_sec);
-    if (precondition == 304) return not_modified(std::move(etag), last_modified);
+    int precondition = http::evaluate_preconditions(request.headers, get_or_head, file.etag, mtime);
+    if (precondition == 304) return not_modified(file);
     if (precondition != 0) return error_response(precondition);
 
-    auto size = static_cast<std::uint64_t>(st.st_size);
+    const std::uint64_t size = file.size();
+    std::uint64_t offset = 0;
+    std::uint64_t length = size;
     http::Response r;
-    r.headers.add("Content-Type", std::string(ctx.mime->content_type(name)));
-    r.headers.add("ETag", etag);
-    r.headers.add("Last-Modified", last_modified);
+    r.headers.reserve(5);
+    r.headers.add("Content-Type", file.media_type);
+    r.headers.add("ETag", file.etag);
+    r.headers.add("Last-Modified", file.last_modified);
     r.headers.add("Accept-Ranges", "bytes");
-    http::FileBody body{std::move(fd), 0, size};
 
     auto range_header = request.headers.get("Range");
     auto if_range = request.headers.get("If-Range");
     if (range_header && request.method_kind == http::Method::Get &&
-        (!if_range || http::if_range_allows(*if_range, etag, st.st_mtim.tv_sec))) {
+        (!if_range || http::if_range_allows(*if_range, file.etag, mtime))) {
         auto range = http::parse_range(*range_header, size);
         switch (range.outcome) {
             case http::RangeOutcome::Ignore:
@@ -78,8 +105,8 @@ http::Response serve_file(const http::Request& request, net::unique_fd fd, const
             case http::RangeOutcome::Satisfiable:
                 r.status = 206;
                 r.headers.add("Content-Range", http::content_range(range.range, size));
-                body.offset = range.range.first;
-                body.length = range.range.length;
+                offset = range.range.first;
+                length = range.range.length;
                 break;
             case http::RangeOutcome::Unsatisfiable: {
                 http::Response refused = error_response(416);
@@ -88,7 +115,12 @@ http::Response serve_file(const http::Request& request, net::unique_fd fd, const
             }
         }
     }
-    r.body = std::move(body);
+    if (file.inline_contents) {
+        r.body = file.contents.substr(static_cast<std::size_t>(offset),
+                                      static_cast<std::size_t>(length));
+    } else {
+        r.body = http::FileBody{file.fd, offset, length};
+    }
     return r;
 }
 
@@ -150,6 +182,11 @@ http::Response serve_static(const http::Request& request, const std::string& dec
         }
     }
 
+    const auto now = OpenFileCache::Clock::now();
+    if (const OpenFile* cached = ctx.file_cache.find(decoded_path, now)) {
+        return serve_file(request, *cached);
+    }
+
     std::string relative = decoded_path.size() > 1 ? decoded_path.substr(1) : ".";
     bool trailing_slash = decoded_path.back() == '/';
     if (trailing_slash && relative.size() > 1) relative.pop_back();
@@ -160,6 +197,7 @@ http::Response serve_static(const http::Request& request, const std::string& dec
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return error_response(500);
 
+    std::optional<OpenFile> opened;
     if (S_ISDIR(st.st_mode)) {
         if (!trailing_slash) return redirect_to_directory(request, decoded_path);
         for (const auto& index : *ctx.index_files) {
@@ -169,13 +207,17 @@ http::Response serve_static(const http::Request& request, const std::string& dec
             net::unique_fd owned(index_fd);
             struct stat index_st {};
             if (::fstat(index_fd, &index_st) == 0 && S_ISREG(index_st.st_mode)) {
-                return serve_file(request, std::move(owned), index_st, index, ctx);
+                opened = describe_file(std::move(owned), index_st, index, ctx);
+                break;
             }
         }
-        return error_response(403);  // a directory without an index; listings are off
+        if (!opened) return error_response(403);  // a directory without an index; listings are off
+    } else {
+        if (!S_ISREG(st.st_mode) || trailing_slash) return error_response(404);
+        opened = describe_file(std::move(fd), st, decoded_path, ctx);
     }
-    if (!S_ISREG(st.st_mode) || trailing_slash) return error_response(404);
-    return serve_file(request, std::move(fd), st, decoded_path, ctx);
+    if (!OpenFileCache::accepts(*opened)) return serve_file(request, *opened);
+    return serve_file(request, ctx.file_cache.insert(decoded_path, std::move(*opened), now));
 }
 
 }  // namespace cgikit::handlers

@@ -1,20 +1,26 @@
 #pragma once
 // Static files (RFC 9110): GET/HEAD of regular files under the document root, index files for
-// directories, conditional requests (§13), single byte ranges (§14), HEAD. A pure function of the
-// request and the file system: it never touches a socket.
+// directories, conditional requests (§13), single byte ranges (§14), HEAD. A function of the
+// request and the file system as seen through the worker's OpenFileCache (at most about a second
+// old, see open_file_cache.hpp): it never touches a socket.
 #include <string>
 #include <vector>
 
 #include "handlers/mime_types.hpp"
+#include "handlers/open_file_cache.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
 namespace cgikit::handlers {
 
+// What serving static files needs; one per worker thread (the cache is not synchronised).
 struct StaticContext {
     int root_fd = -1;  // the document root, opened O_PATH | O_DIRECTORY
     const std::vector<std::string>* index_files = nullptr;
     const MimeTypes* mime = nullptr;
+    // Recently served files (see open_file_cache.hpp). Mutable: a cache does not change what a
+    // request gets beyond the staleness bound it documents.
+    mutable OpenFileCache file_cache;
 };
 
 // The methods a static resource supports, for Allow headers.

@@ -92,15 +92,28 @@ std::optional<std::time_t> single_date(const Headers& headers, std::string_view 
 constexpr int kNotModified = 304;
 constexpr int kPreconditionFailed = 412;
 
-std::string to_hex(std::uint64_t value) {
+// Lower-case hex of `value` without leading zeros, written at `out`; returns the end.
+char* put_hex(char* out, std::uint64_t value) noexcept {
     static constexpr char kHex[] = "0123456789abcdef";
-    char buffer[16];
-    std::size_t start = sizeof buffer;
+    char digits[16];
+    std::size_t count = 0;
     do {
-        buffer[--start] = kHex[value & 0x0F];
+        digits[count++] = kHex[value & 0x0F];
         value >>= 4;
     } while (value != 0);
-    return std::string(buffer + start, sizeof buffer - start);
+    while (count > 0)
+        *out++ = digits[--count];
+    return out;
+}
+
+// True when any field is one of the conditional ones (all start with "If-", RFC 9110 §13.1):
+// most requests have none, and then there is nothing to evaluate.
+bool has_conditional_field(const Headers& headers) noexcept {
+    for (const auto& field : headers) {
+        if (field.name.size() > 3 && iequals(std::string_view(field.name).substr(0, 3), "If-"))
+            return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -110,12 +123,21 @@ std::string make_etag(const struct stat& file_status) {
     const std::uint64_t mtime_ns =
         static_cast<std::uint64_t>(file_status.st_mtim.tv_sec) * 1000000000u +
         static_cast<std::uint64_t>(file_status.st_mtim.tv_nsec);
-    return "\"" + to_hex(static_cast<std::uint64_t>(file_status.st_ino)) + "-" +
-           to_hex(static_cast<std::uint64_t>(file_status.st_size)) + "-" + to_hex(mtime_ns) + "\"";
+    char text[2 + 3 * 16 + 2];  // quotes, three 64-bit numbers in hex, two dashes
+    char* end = text;
+    *end++ = '"';
+    end = put_hex(end, static_cast<std::uint64_t>(file_status.st_ino));
+    *end++ = '-';
+    end = put_hex(end, static_cast<std::uint64_t>(file_status.st_size));
+    *end++ = '-';
+    end = put_hex(end, mtime_ns);
+    *end++ = '"';
+    return std::string(text, end);
 }
 
 int evaluate_preconditions(const Headers& request_headers, bool is_get_or_head,
                            std::string_view etag, std::time_t last_modified, std::time_t now) {
+    if (!has_conditional_field(request_headers)) return 0;
     const std::optional<EntityTag> current = parse_entity_tag(etag);
 
     // Step 1 and 2 (§13.2.2): the client's copy must still be current.

@@ -36,21 +36,34 @@ bool list_contains_token(std::string_view value, std::string_view token) noexcep
     return false;
 }
 
-void Headers::add(std::string name, std::string value) {
-    fields_.push_back({std::move(name), std::move(value)});
+void Headers::add(std::string_view name, std::string_view value) {
+    if (size_ < fields_.size()) {
+        HeaderField& spare = fields_[size_];
+        spare.name.assign(name);
+        spare.value.assign(value);
+    } else {
+        fields_.push_back({std::string(name), std::string(value)});
+    }
+    ++size_;
 }
 
-void Headers::set(std::string_view name, std::string value) {
-    remove(name);
-    fields_.push_back({std::string(name), std::move(value)});
+void Headers::set(std::string_view name, std::string_view value) {
+    // Copies first: either view may point into a field that remove() moves.
+    std::string name_copy(name);
+    std::string value_copy(value);
+    remove(name_copy);
+    add(name_copy, value_copy);
 }
 
 void Headers::remove(std::string_view name) {
-    std::erase_if(fields_, [&](const HeaderField& f) { return iequals(f.name, name); });
+    auto live_end = fields_.begin() + static_cast<std::ptrdiff_t>(size_);
+    auto kept_end = std::remove_if(fields_.begin(), live_end,
+                                   [&](const HeaderField& f) { return iequals(f.name, name); });
+    size_ = static_cast<std::size_t>(kept_end - fields_.begin());
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
-    for (const auto& f : fields_) {
+    for (const auto& f : *this) {
         if (iequals(f.name, name)) return std::string_view(f.value);
     }
     return std::nullopt;
@@ -58,14 +71,13 @@ std::optional<std::string_view> Headers::get(std::string_view name) const noexce
 
 std::size_t Headers::count(std::string_view name) const noexcept {
     return static_cast<std::size_t>(
-        std::count_if(fields_.begin(), fields_.end(),
-                      [&](const HeaderField& f) { return iequals(f.name, name); }));
+        std::count_if(begin(), end(), [&](const HeaderField& f) { return iequals(f.name, name); }));
 }
 
 std::string Headers::joined(std::string_view name, std::string_view separator) const {
     std::string out;
     bool first = true;
-    for (const auto& f : fields_) {
+    for (const auto& f : *this) {
         if (!iequals(f.name, name)) continue;
         if (!first) out += separator;
         out += f.value;

@@ -27,12 +27,40 @@ struct HeaderField {
 };
 
 class Headers {
-public:
-    void add(std::string name, std::string value);
+  public:
+    using const_iterator = std::vector<HeaderField>::const_iterator;
+
+    Headers() = default;
+    // Copies hold the fields only, not the spare storage.
+    Headers(const Headers& other) : fields_(other.begin(), other.end()), size_(other.size_) {}
+    Headers& operator=(const Headers& other) {
+        if (this != &other) {
+            fields_.assign(other.begin(), other.end());
+            size_ = other.size_;
+        }
+        return *this;
+    }
+    // Moves take the storage; the moved-from Headers is empty.
+    Headers(Headers&& other) noexcept
+        : fields_(std::move(other.fields_)), size_(std::exchange(other.size_, 0)) {}
+    Headers& operator=(Headers&& other) noexcept {
+        if (this != &other) {
+            fields_ = std::move(other.fields_);
+            size_ = std::exchange(other.size_, 0);
+            other.fields_.clear();
+        }
+        return *this;
+    }
+
+    // Appends a field. The storage of cleared and removed fields is reused: a Headers that is
+    // cleared and refilled for every request stops allocating once its fields stop growing.
+    void add(std::string_view name, std::string_view value);
     // Replaces every field called `name` by one.
-    void set(std::string_view name, std::string value);
+    void set(std::string_view name, std::string_view value);
     void remove(std::string_view name);
-    void clear() noexcept { fields_.clear(); }
+    // Forgets every field, keeping their storage for the next ones.
+    void clear() noexcept { size_ = 0; }
+    void reserve(std::size_t fields) { fields_.reserve(fields); }
 
     // The first field called `name`.
     std::optional<std::string_view> get(std::string_view name) const noexcept;
@@ -41,13 +69,16 @@ public:
     // Every value of `name` joined with `separator` (", " for lists, "; " for Cookie).
     std::string joined(std::string_view name, std::string_view separator) const;
 
-    std::size_t size() const noexcept { return fields_.size(); }
-    bool empty() const noexcept { return fields_.empty(); }
-    auto begin() const noexcept { return fields_.begin(); }
-    auto end() const noexcept { return fields_.end(); }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const_iterator begin() const noexcept { return fields_.cbegin(); }
+    const_iterator end() const noexcept {
+        return fields_.cbegin() + static_cast<std::ptrdiff_t>(size_);
+    }
 
-private:
-    std::vector<HeaderField> fields_;
+  private:
+    std::vector<HeaderField> fields_;  // the first size_ are the fields, the rest spare storage
+    std::size_t size_ = 0;
 };
 
 }  // namespace cgikit::http

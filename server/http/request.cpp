@@ -16,4 +16,25 @@ Method method_from_string(std::string_view name) noexcept {
     return Method::Other;
 }
 
+void Request::clear() noexcept {
+    method.clear();
+    method_kind = Method::Other;
+    target.clear();
+    raw_path.clear();
+    query.clear();
+    has_query = false;
+    version = Version{};
+    headers.clear();
+    host.clear();
+    keep_alive = true;
+    expect_continue = false;
+    chunked = false;
+    content_length.reset();
+    peer.remote_address.clear();
+    peer.remote_port = 0;
+    peer.local_address.clear();
+    peer.local_port = 0;
+    id = 0;
+}
+
 }  // namespace cgikit::http

@@ -29,24 +29,28 @@ struct Peer {
 };
 
 struct Request {
-    std::string method;     // as sent, e.g. "GET"
+    std::string method;  // as sent, e.g. "GET"
     Method method_kind = Method::Other;
-    std::string target;     // the raw request-target (RFC 9112 §3.2)
-    std::string raw_path;   // path part of the target, still percent-encoded ("*" for OPTIONS *)
-    std::string query;      // after '?', raw, without the '?'
+    std::string target;    // the raw request-target (RFC 9112 §3.2)
+    std::string raw_path;  // path part of the target, still percent-encoded ("*" for OPTIONS *)
+    std::string query;     // after '?', raw, without the '?'
     bool has_query = false;
     Version version;
     Headers headers;
-    std::string host;       // Host header, or the authority of an absolute-form target
+    std::string host;  // Host header, or the authority of an absolute-form target
 
-    bool keep_alive = true;          // persistent connection per RFC 9112 §9.3
-    bool expect_continue = false;    // Expect: 100-continue
-    bool chunked = false;            // Transfer-Encoding: chunked
+    bool keep_alive = true;        // persistent connection per RFC 9112 §9.3
+    bool expect_continue = false;  // Expect: 100-continue
+    bool chunked = false;          // Transfer-Encoding: chunked
     std::optional<std::uint64_t> content_length;
     bool has_body() const noexcept { return chunked || (content_length && *content_length > 0); }
 
     Peer peer;
     std::uint64_t id = 0;  // request id for logs (unique per worker process run)
+
+    // Back to the state of a default-constructed Request, keeping the storage of the strings and
+    // header fields for the next request of the connection. (Adding a member? Reset it here.)
+    void clear() noexcept;
 };
 
 }  // namespace cgikit::http

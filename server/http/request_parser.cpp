@@ -115,7 +115,7 @@ void RequestParser::next_message() {
     message_start_.clear();
     phase_ = Phase::Head;
     started_ = false;
-    request_ = Request{};
+    request_.clear();  // keeps its storage: no allocation per request on a keep-alive connection
     sink_ = nullptr;
 }
 
@@ -193,8 +193,7 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
         return s.fail(431, "header block too large");
     }
     // llhttp hands the value without leading OWS; trailing OWS is not part of it (RFC 9110 §5.5).
-    std::string value(trim_ows(s.value_));
-    s.request_.headers.add(std::move(s.field_), std::move(value));
+    s.request_.headers.add(s.field_, trim_ows(s.value_));
     s.field_.clear();
     s.value_.clear();
     return 0;
@@ -224,7 +223,7 @@ int RequestParser::finish_head() {
     if (hosts > 1) return fail(400, "duplicate Host");
     if (hosts == 0 && r.version.minor == 1) return fail(400, "missing Host");
     if (hosts == 1) {
-        r.host = std::string(*r.headers.get("Host"));
+        r.host.assign(*r.headers.get("Host"));
         if (!is_valid_host(r.host)) return fail(400, "invalid Host");
     }
     if (!split_target()) return fail(400, "invalid request target");
@@ -281,22 +280,22 @@ bool RequestParser::split_target() {
             !is_valid_host(authority)) {
             return false;
         }
-        r.host = std::string(authority);
+        r.host.assign(authority);
         target = path_start == std::string_view::npos ? std::string_view("/")
                                                       : target.substr(path_start);
         if (target.front() == '?') {
             r.raw_path = "/";
             r.has_query = true;
-            r.query = std::string(target.substr(1));
+            r.query.assign(target.substr(1));
             return true;
         }
     }
     if (target.front() != '/') return false;
     auto question = target.find('?');
-    r.raw_path = std::string(target.substr(0, question));
+    r.raw_path.assign(target.substr(0, question));
     if (question != std::string_view::npos) {
         r.has_query = true;
-        r.query = std::string(target.substr(question + 1));
+        r.query.assign(target.substr(question + 1));
     }
     auto hash = r.raw_path.find('#');  // a fragment is never sent (RFC 9112 §3.2); refuse it
     return hash == std::string::npos;

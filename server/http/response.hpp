@@ -7,13 +7,14 @@
 #include <variant>
 
 #include "http/headers.hpp"
-#include "net/unique_fd.hpp"
+#include "net/shared_fd.hpp"
 
 namespace cgikit::http {
 
-// A byte range of an open file, sent with sendfile(2).
+// A byte range of an open file, sent with sendfile(2). The descriptor may be shared with the open
+// file cache of the static handler.
 struct FileBody {
-    net::unique_fd fd;
+    net::SharedFd fd;
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
 };

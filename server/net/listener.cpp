@@ -1,6 +1,7 @@
 #include "net/listener.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -15,6 +16,9 @@ unique_fd open_listener(const SocketAddress& address, std::error_code& error) {
     }
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Responses leave in one send, so Nagle would only delay them. Set on the listener, it is
+    // inherited by every accepted socket (Linux): no setsockopt(2) per connection.
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
         (address.family() == AF_INET6 &&
          ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||

@@ -14,7 +14,8 @@ namespace cgikit::net {
 constexpr int kListenBacklog = 4096;
 
 // A non-blocking, CLOEXEC listening socket with SO_REUSEADDR and SO_REUSEPORT. IPv6 sockets are
-// IPv6-only so "[::]:80" and "0.0.0.0:80" can coexist.
+// IPv6-only so "[::]:80" and "0.0.0.0:80" can coexist. TCP_NODELAY is set on it, so accepted
+// sockets have it from the start.
 unique_fd open_listener(const SocketAddress& address, std::error_code& error);
 
 // Opens `count` reuse-port listeners on `address`. With port 0 the first socket picks a free port

@@ -6,7 +6,7 @@
 // piece the client shuts down its sending side.
 //
 // Checked, beyond ASan/UBSan/LSan: the connection always ends (a hang aborts after kHangLimit);
-// afterwards the server holds no descriptor of it; and what the client received is a sequence of
+// afterwards the server holds no socket of it; and what the client received is a sequence of
 // well-formed HTTP/1.1 responses: status line, token header names, no CR/LF/NUL in values, Date
 // and Server on final responses, bodies framed by Content-Length or chunked, only statuses a static
 // server can give, and nothing at all after a response that said "Connection: close" (a request
@@ -62,15 +62,22 @@ constexpr std::chrono::seconds kHangLimit{5};
     std::abort();
 }
 
-int count_open_fds() {
+// Sockets this process holds (the worker's listener, the client, the server's end of it). Only
+// sockets: the static file handler may keep files open in its cache between connections.
+int count_open_sockets() {
     DIR* dir = ::opendir("/proc/self/fd");
     if (dir == nullptr) return -1;
     int count = 0;
+    char link[64];
     while (dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] != '.') ++count;
+        if (entry->d_name[0] == '.') continue;
+        std::string path = std::string("/proc/self/fd/") + entry->d_name;
+        ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+        if (n > 0 && std::string_view(link, static_cast<std::size_t>(n)).starts_with("socket:"))
+            ++count;
     }
     ::closedir(dir);
-    return count - 1;  // the directory's own descriptor
+    return count;
 }
 
 // ------------------------------------------------------------------ the server side, built once
@@ -343,10 +350,10 @@ void check_responses(const std::string& received) {
 
 // One connection: sends `input` in pieces of `piece` bytes (0: one write), shuts down the sending
 // side, and returns everything the server sent until it closed and released the connection.
-std::string exchange(std::string_view input, std::size_t piece) {
+std::string run_connection(std::string_view input, std::size_t piece) {
     Harness& h = harness();
     cgikit::net::EventLoop& loop = h.worker->loop();
-    const int fds_before = count_open_fds();
+    const int sockets_before = count_open_sockets();
     cgikit::net::unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd ||
         ::connect(fd.get(), reinterpret_cast<sockaddr*>(&h.address), h.address_length) != 0) {
@@ -362,7 +369,7 @@ std::string exchange(std::string_view input, std::size_t piece) {
     hang_watch.arm(loop.timers(), cgikit::net::Clock::now() + kHangLimit);
     loop.run([&] {
         client.send_next();
-        if (client.eof() && client.done_sending() && count_open_fds() == fds_before + 1)
+        if (client.eof() && client.done_sending() && count_open_sockets() == sockets_before + 1)
             loop.stop();  // the server closed its end and released everything of it
     });
     hang_watch.cancel();
@@ -384,12 +391,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view input(reinterpret_cast<const char*>(data), size);
     if (!input.empty()) input.remove_prefix(1);
 
-    std::string received = exchange(input, piece);
+    std::string received = run_connection(input, piece);
     check_responses(received);
     // Where the reads split the stream must not change a single byte of the answers (the parser
     // is incremental: RFC 9112 gives TCP segment boundaries no meaning).
     if (piece != 0 && piece < input.size()) {
-        std::string whole = exchange(input, 0);
+        std::string whole = run_connection(input, 0);
         if (without_dates(whole) != without_dates(received))
             fail("answers differ when the input arrives in pieces of " + std::to_string(piece) +
                      "; in one piece the server sent:\n" + whole,

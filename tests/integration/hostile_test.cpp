@@ -700,6 +700,18 @@ std::unique_ptr<TestServer> start_with_fd_limit(const TestServer::Options& optio
     return server;
 }
 
+// True when cgikitd carries UBSan's vptr check (-fsanitize=undefined without -fno-sanitize=vptr).
+// That check probes memory with pipe(2); in a process out of descriptors the probe fails and every
+// virtual call whose type is not in UBSan's small cache is reported as an "invalid vptr", which
+// aborts the server: a false positive of the sanitizer, not a bug of the server. Such a build
+// cannot be tested at its descriptor limit (ASan alone can: see the report on Sanitizers.cmake).
+bool server_has_vptr_checks() {
+    std::ifstream in(cgikitd_path(), std::ios::binary);
+    const std::string binary((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+    return binary.find("__ubsan_handle_dynamic_type_cache_miss") != std::string::npos;
+}
+
 // Sends a GET for /hello.txt on every connection, then collects the status of each answer that
 // arrives within `window`.
 std::map<int, int> answer_statuses(std::vector<Fd>& connections, std::chrono::milliseconds window,
@@ -744,6 +756,12 @@ TEST_CASE("descriptor exhaustion: no spinning on accept, answers what it can, re
     constexpr int kFlood = 300;
     constexpr rlim_t kServerFdLimit = 64;
     constexpr int kWorkers = 2;
+    if (server_has_vptr_checks()) {
+        WARN(
+            "cgikitd is built with UBSan's vptr check, which cannot run out of descriptors: "
+            "not run in this build");
+        return;
+    }
     REQUIRE(raise_fd_limit(kFlood + 256) >= kFlood + 256);
     Site site;
     // Long timeouts: the flood must hold its descriptors for the whole episode.
@@ -752,14 +770,24 @@ TEST_CASE("descriptor exhaustion: no spinning on accept, answers what it can, re
          .config_json = R"({"timeouts": {"header_read": 30, "keep_alive": 30}})",
          .workers = kWorkers},
         kServerFdLimit);
-    const int fds_at_start = idle_fds(*server);
+    int fds_at_start = 0;
+    try {
+        fds_at_start = idle_fds(*server);
+    } catch (const std::exception& e) {
+        FAIL(e.what() << "; server log:\n" << server->stderr_text());
+    }
 
     // Phase 1: more silent connections than the server has descriptors. It accepts until EMFILE;
     // the rest wait in the kernel's queue. A listener that stays readable must not make the
     // worker spin: it retries on a timer.
     std::vector<Fd> flood;
-    for (int i = 0; i < kFlood; ++i)
-        flood.push_back(connect_to(server->port()));
+    try {
+        for (int i = 0; i < kFlood; ++i)
+            flood.push_back(connect_to(server->port()));
+    } catch (const std::exception& e) {
+        FAIL(e.what() << " after " << flood.size() << " connections; server log:\n"
+                      << server->stderr_text());
+    }
     REQUIRE(server->wait_for_stderr("accept: ", 5s));
     const double cpu_before = cpu_seconds(server->pid());
     const std::size_t retries_before = count_occurrences(server->stderr_text(), "accept: ");
@@ -821,6 +849,12 @@ TEST_CASE("descriptor exhaustion: an existing file is never answered 404",
     // Today open(2) failing with EMFILE falls into the "not found" branch of the static handler:
     // a client (and any cache in between) is told the file does not exist. It should be 503
     // (RFC 9110 §15.6.4: a temporary overload), so that the client retries.
+    if (server_has_vptr_checks()) {
+        WARN(
+            "cgikitd is built with UBSan's vptr check, which cannot run out of descriptors: "
+            "not run in this build");
+        return;
+    }
     REQUIRE(raise_fd_limit(512) >= 512);
     Site site;
     auto server = start_with_fd_limit({.root = site.dir.path(), .workers = 1}, 32);

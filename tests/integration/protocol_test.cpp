@@ -188,7 +188,7 @@ TEST_CASE("pipelining: a long burst with bodies and large responses", "[protocol
     }
 }
 
-TEST_CASE("a body on a static request is read and discarded; the next request follows",
+TEST_CASE("a body on a static request is read and discarded, the next request follows",
           "[protocol]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
@@ -262,7 +262,7 @@ TEST_CASE("an expectation other than 100-continue -> 417", "[protocol]") {
 // ------------------------------------------------------------------------------------------------
 // What every response carries
 
-TEST_CASE("Date, Server and Content-Length on every response; small HTML error bodies",
+TEST_CASE("Date, Server and Content-Length on every response, small HTML error bodies",
           "[protocol]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});

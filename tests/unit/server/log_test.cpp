@@ -83,7 +83,7 @@ TEST_CASE("an access line in Combined Log Format", "[log]") {
           "\"http://example.com/start\" \"Mozilla/5.0 (X11)\"\n");
 }
 
-TEST_CASE("access lines: '-' for no body, no referer, no agent; 1.0 version", "[log]") {
+TEST_CASE("access lines: '-' for no body, no referer, no agent, and 1.0 version", "[log]") {
     Request r;
     r.method = "HEAD";
     r.target = "/";

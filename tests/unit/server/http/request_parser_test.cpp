@@ -263,7 +263,7 @@ TEST_CASE("path and query are split, still encoded", "[request_parser]") {
     CHECK(empty_query.messages[0].query.empty());
 }
 
-TEST_CASE("header fields keep their order, spelling and duplicates; OWS is trimmed",
+TEST_CASE("header fields keep their order, spelling and duplicates, OWS is trimmed",
           "[request_parser]") {
     Outcome o = parse_every_way(
         "GET / HTTP/1.1\r\nhost: a\r\nAccept: text/html \t\r\nX-Empty:\r\nACCEPT:\t*/*\r\n"
@@ -335,7 +335,7 @@ TEST_CASE("Content-Length: 0 is a message without a body", "[request_parser]") {
     CHECK(o.messages[0].body.empty());
 }
 
-TEST_CASE("a chunked body is de-chunked; extensions are skipped; length is the total",
+TEST_CASE("a chunked body is de-chunked, extensions are skipped, length is the total",
           "[request_parser]") {
     const std::string input = post(
         "Transfer-Encoding: chunked\r\n\r\n"
@@ -456,7 +456,7 @@ TEST_CASE("pipelined requests: each message ends where it should", "[request_par
           first.size() + second.size() + third.size() + fourth.size() + fifth.size());
 }
 
-TEST_CASE("a GET may carry a body; a request after it still parses", "[request_parser]") {
+TEST_CASE("a GET may carry a body, a request after it still parses", "[request_parser]") {
     Outcome o = parse_every_way(
         "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\nHost: "
         "a\r\n\r\n");

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -185,4 +186,17 @@ TEST_CASE("local_of and peer_of describe a connection", "[listener]") {
     CHECK(SocketAddress::local_of(accepted.get())->to_string() == listening.to_string());
     CHECK_FALSE(SocketAddress::peer_of(group[0].get()));  // a listener has no peer
     CHECK_FALSE(SocketAddress::local_of(-1));
+}
+
+TEST_CASE("accepted sockets inherit TCP_NODELAY from the listener", "[listener]") {
+    std::error_code error;
+    auto group = open_listener_group(address("127.0.0.1:0"), 1, error);
+    REQUIRE(group.size() == 1);
+    CHECK(int_option(group[0].get(), IPPROTO_TCP, TCP_NODELAY) == 1);
+    auto client = connect_to(*SocketAddress::local_of(group[0].get()));
+    pollfd p{group[0].get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 2000) == 1);
+    unique_fd accepted(::accept4(group[0].get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(accepted);
+    CHECK(int_option(accepted.get(), IPPROTO_TCP, TCP_NODELAY) == 1);
 }

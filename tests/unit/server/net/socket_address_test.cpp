@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <string>
 
 using cgikit::net::SocketAddress;
@@ -50,4 +51,20 @@ TEST_CASE("an IPv4 client on a dual-stack socket shows as IPv4", "[socket_addres
         SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&mapped), sizeof mapped);
     CHECK(address.host() == "192.0.2.7");
     CHECK(address.port() == 5000);
+}
+
+TEST_CASE("IPv4 hosts print as inet_ntop prints them", "[socket_address]") {
+    for (unsigned a : {0u, 1u, 9u, 10u, 99u, 100u, 199u, 200u, 255u}) {
+        sockaddr_in v4{};
+        v4.sin_family = AF_INET;
+        const unsigned char octets[4] = {static_cast<unsigned char>(a),
+                                         static_cast<unsigned char>(255 - a), 0,
+                                         static_cast<unsigned char>(a / 2)};
+        std::memcpy(&v4.sin_addr, octets, 4);
+        char expected[INET_ADDRSTRLEN] = {};
+        REQUIRE(inet_ntop(AF_INET, &v4.sin_addr, expected, sizeof expected) != nullptr);
+        const auto address =
+            SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&v4), sizeof v4);
+        CHECK(address.host() == expected);
+    }
 }

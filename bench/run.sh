@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# bench/run.sh — every benchmark, one table: cgikitd's ratio to nginx, lighttpd and apache.
+#
+#   bench/run.sh            # the full run, ~15 min: spawn floor, anchors (all peers, 2 passes),
+#                           # idle connections; needs bench/setup.sh once and a quiet machine
+#   bench/run.sh --quick    # smoke test, ~15 s: 1 s per cell, lighttpd (if installed) and cgikitd,
+#                           # two workloads; proves the harness and the server work, measures nothing
+#
+# Steps: builds cgikitd (Release, in $BUILD, default build/) and the bench programs; runs
+# spawn_floor/spawn_floor.sh (the CGI floor, posix_spawn and vfork from one worker pinned to CPU 0);
+# runs anchors.sh (every peer, every workload); measures what 10,000 idle keep-alive connections
+# cost cgikitd; prints the table and writes it to bench/results/run-<timestamp>/table.txt.
+# Knobs: BUILD, PEERS, WORKLOADS, PASSES, DURATION, WARMUP, CONNS, CGIKITD_CMD (see anchors.sh),
+#   IDLE_CONNS (10000; 0 skips that step).
+#
+# Table: one row per workload and metric, with cgikitd's value, each peer's value and the ratio
+# cgikitd / peer, then the target of issue 6 where there is one and whether it is met ("ok" /
+# "MISS"). Ratios above 1 are better for req/s and MiB/s, below 1 for CPU per request, latency
+# and memory.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+QUICK=0
+for arg in "$@"; do
+  case $arg in
+  --quick) QUICK=1 ;;
+  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
+  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+  esac
+done
+
+for b in wrk taskset curl ss; do
+  if ! command -v $b >/dev/null; then
+    if ((QUICK)); then echo "bench: skipped ($b is not installed: run bench/setup.sh)"; exit 0; fi
+    echo "bench: missing $b: run bench/setup.sh (as root)" >&2
+    exit 1
+  fi
+done
+
+OUT=${OUT:-$BENCH/results/run-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+if ((QUICK)); then
+  export PASSES=${PASSES:-1} DURATION=${DURATION:-1} WARMUP=${WARMUP:-0} CONNS=${CONNS:-10}
+  export WORKLOADS=${WORKLOADS:-"s1k_ka cgi_ka"}
+  quick_peers=cgikitd
+  if command -v lighttpd >/dev/null; then quick_peers="lighttpd cgikitd"; fi
+  export PEERS=${PEERS:-$quick_peers}
+  IDLE_CONNS=${IDLE_CONNS:-200}
+  FLOOR_SECS=0.5 FLOOR_METHODS=posix_spawn FLOOR_PROGS=hello
+else
+  IDLE_CONNS=${IDLE_CONNS:-10000}
+  FLOOR_SECS=3 FLOOR_METHODS="vfork posix_spawn" FLOOR_PROGS=""
+  for p in hello hello-musl hello-cgikit hello-cgikit-static; do FLOOR_PROGS+=" $p"; done
+fi
+
+echo "== build"
+bench_build_tools
+bench_build_cgikitd
+bench_build_examples_static
+
+echo "== spawn floor"
+SECS=$FLOOR_SECS METHODS=$FLOOR_METHODS WORKERS=1 HEAVY=0 PROGS=$FLOOR_PROGS \
+  OUT="$OUT/spawn_floor.txt" "$BENCH/spawn_floor/spawn_floor.sh" >/dev/null
+cat "$OUT/spawn_floor.txt"
+
+echo "== anchors"
+# Progress lines only; the whole output is in $OUT/anchors.log.
+RESULTS="$OUT/anchors" "$BENCH/anchors.sh" 2>&1 | tee "$OUT/anchors.log" | grep -E '^(==|  [a-z0-9_]+ )' || true
+[[ -f $OUT/anchors/anchors.csv ]] || { echo "bench: anchors.sh failed, see $OUT/anchors.log" >&2; exit 1; }
+
+# Idle keep-alive connections: RSS of cgikitd before and while IDLE_CONNS connections that have
+# each made one request sit idle (fixed_load -w).
+idle_line=""
+if ((IDLE_CONNS > 0)); then
+  echo "== $IDLE_CONNS idle keep-alive connections"
+  need=$((IDLE_CONNS + 100))
+  if (($(ulimit -Hn) < need)) || ! ulimit -n "$need" 2>/dev/null; then
+    echo "  skipped: the descriptor limit is below $need" >&2
+  else
+    work=$(mktemp -d /tmp/bench-idle.XXXXXX)
+    bench_fixture "$work"
+    port=$(free_port 19700)
+    cmd=${CGIKITD_CMD:-$(cgikitd_cmd)}
+    cmd=${cmd//\{port\}/$port}; cmd=${cmd//\{docroot\}/$work/www}; cmd=${cmd//\{cgidir\}/$work/cgi-bin}
+    cmd=${cmd//\{workdir\}/$work}
+    $cmd > "$work/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do grep -qs 'listening on' "$work/server.log" && break; sleep 0.1; done
+    "$BIN/fixed_load" -n 100 -s 1024 "127.0.0.1:$port" /1k.bin > /dev/null  # warm
+    rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+    fifo=$work/load.out
+    "$BIN/fixed_load" -n "$IDLE_CONNS" -c "$IDLE_CONNS" -s 1024 -w 5 "127.0.0.1:$port" /1k.bin > "$fifo" &
+    load=$!
+    for _ in $(seq 300); do grep -qs '^ready' "$fifo" && break; sleep 0.1; done
+    sleep 0.5
+    rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+    wait "$load" || echo "  some idle-connection requests failed: $(tail -1 "$fifo")" >&2
+    kill -TERM "$pid"; wait "$pid" || true
+    rm -rf "$work"
+    idle_line="idle $IDLE_CONNS $rss0 $rss1"
+    awk -v n="$IDLE_CONNS" -v a="$rss0" -v b="$rss1" 'BEGIN {
+      printf "  cgikitd RSS %.1f MiB before, %.1f MiB with %d idle connections: +%.1f MiB (%.1f KiB each)\n",
+             a / 1024, b / 1024, n, (b - a) / 1024, (b - a) / n }'
+  fi
+fi
+
+# ------------------------------------------------------------------ the table
+floor=$(awk '$1 == "hello" && $2 == "posix_spawn" && $3 == 1 { print $6 }' "$OUT/spawn_floor.txt")
+{
+  cat "$OUT/anchors/header.txt"
+  echo "# spawn floor (hello, posix_spawn, 1 worker on CPU 0): ${floor:-n/a} spawns/s"
+  echo
+  awk -F, -v peers="$PEERS" -v floor="${floor:-0}" -v idle="$idle_line" '
+    NR == 1 { next }
+    $5 != "" {
+      k = $2 SUBSEP $3; n[k]++
+      v["req_s", k] += $5; v["mib_s", k] += $6; v["cpu_us", k] += $15
+      if ($9 > p99[k]) p99[k] = $9
+      v["p50", k] += $7
+      if ($17 > 0) rss[$2] = $17
+    }
+    function mean(m, peer, wl,   k) { k = peer SUBSEP wl; return (k in n) ? v[m, k] / n[k] : -1 }
+    function cell(x, fmt) { return x < 0 ? "n/a" : sprintf(fmt, x) }
+    function value(metric, peer, wl) {
+      if (metric == "rss") return (peer in rss) ? rss[peer] / 1024 : -1
+      return mean(metric, peer, wl)
+    }
+    # One row: cgikitd, then each peer with the ratio cgikitd / peer, then the target verdict.
+    # Rows where nobody has a value (workload not run) are left out.
+    function row(wl, metric, label, fmt, target_peer, target_op, target_x,   i, ours, p, val, r, line, verdict, any) {
+      ours = value(metric, "cgikitd", wl); any = ours >= 0
+      line = sprintf("%-11s %-10s %10s", wl, label, cell(ours, fmt))
+      verdict = ""
+      for (i = 1; i <= np; i++) {
+        p = P[i]; if (p == "cgikitd") continue
+        val = value(metric, p, wl); if (val >= 0) any = 1
+        r = (ours > 0 && val > 0) ? ours / val : -1
+        line = line sprintf(" | %10s %6s", cell(val, fmt), r < 0 ? "" : sprintf("%.2fx", r))
+        if (p == target_peer && r > 0) {
+          ok = (target_op == "<=") ? r <= target_x : r >= target_x
+          verdict = sprintf("%s %sx %s: %s", target_op, target_x, p, ok ? "ok" : "MISS")
+        }
+      }
+      if (any) print line "  " verdict
+    }
+    function floor_row(   ours, r) {
+      ours = value("req_s", "cgikitd", "cgi_ka")
+      if (ours <= 0 || floor <= 0) return
+      r = ours / floor
+      printf "%-11s %-10s %9.0f%%  of the spawn floor (%d/s); >= 90%%: %s\n", "cgi_ka", "vs floor", 100 * r, floor, (r >= 0.9 ? "ok" : "MISS")
+    }
+    END {
+      np = split(peers, P, " ")
+      hdr = sprintf("%-11s %-10s %10s", "workload", "metric", "cgikitd")
+      for (i = 1; i <= np; i++) if (P[i] != "cgikitd") hdr = hdr sprintf(" | %10s %6s", P[i], "ratio")
+      print hdr "  target (issue 6)"
+      row("s1k_ka", "req_s", "req/s", "%.0f")
+      row("s1k_ka", "cpu_us", "cpu us/req", "%.1f", "lighttpd", "<=", 0.8)
+      row("s1k_close", "req_s", "req/s", "%.0f")
+      row("s1k_close", "cpu_us", "cpu us/req", "%.1f", "nginx", "<=", 0.85)
+      row("s64k_ka", "mib_s", "MiB/s", "%.0f", "lighttpd", ">=", 1)
+      row("s1m_ka", "mib_s", "MiB/s", "%.0f", "lighttpd", ">=", 1)
+      row("cgi_ka", "req_s", "req/s", "%.0f", "lighttpd", ">=", 1.2)
+      floor_row()
+      row("cgi_ka", "cpu_us", "cpu us/req", "%.0f")
+      row("cgi_c1", "p50", "p50 ms", "%.3f", "lighttpd", "<=", 1)
+      row("cgimusl_ka", "req_s", "req/s", "%.0f", "lighttpd", ">=", 2)
+      row("cgicxx_ka", "req_s", "req/s", "%.0f")
+      row("memory", "rss", "RSS MiB", "%.1f", "lighttpd", "<=", 1)
+      if (idle != "") {
+        split(idle, a, " ")
+        printf "%-11s %-10s %10s  for %d idle keep-alive connections; <= 40 MiB per 10,000: %s\n", "idle", "+RSS MiB",
+          sprintf("%.1f", (a[4] - a[3]) / 1024), a[2],
+          ((a[4] - a[3]) / 1024 <= 40 * a[2] / 10000 ? "ok" : "MISS")
+      }
+      print "(ratio = cgikitd / peer; cpu us/req = busy time of CPU 0 per request: server, CGI children"
+      print " and kernel work there; RSS = the server process tree after the runs)"
+    }' "$OUT/anchors/anchors.csv"
+} | tee "$OUT/table.txt"
+echo "results: $OUT"

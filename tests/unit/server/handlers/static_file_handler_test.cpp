@@ -1,0 +1,159 @@
+#include "handlers/static_file_handler.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using cgikit::handlers::MimeTypes;
+using cgikit::handlers::OpenFileCache;
+using cgikit::handlers::serve_static;
+using cgikit::handlers::StaticContext;
+using cgikit::http::FileBody;
+using cgikit::http::Method;
+using cgikit::http::Request;
+using cgikit::http::Response;
+
+namespace {
+
+// A document root in a temporary directory, removed at the end of the test.
+class DocRoot {
+  public:
+    DocRoot() {
+        std::string pattern = std::filesystem::temp_directory_path() / "cgikit-static-XXXXXX";
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+        fd_ = ::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        REQUIRE(fd_ >= 0);
+        context_.root_fd = fd_;
+        context_.index_files = &index_;
+        context_.mime = &mime_;
+    }
+    DocRoot(const DocRoot&) = delete;
+    DocRoot& operator=(const DocRoot&) = delete;
+    ~DocRoot() {
+        ::close(fd_);
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+
+    void write(const std::string& relative, const std::string& contents) const {
+        std::filesystem::path p = path_ + "/" + relative;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << contents;
+    }
+    const StaticContext& context() const { return context_; }
+
+  private:
+    std::string path_;
+    int fd_ = -1;
+    std::vector<std::string> index_{"index.html"};
+    MimeTypes mime_;
+    StaticContext context_;
+};
+
+Request get(const std::string& path, Method method = Method::Get) {
+    Request r;
+    r.method = method == Method::Head ? "HEAD" : "GET";
+    r.method_kind = method;
+    r.target = path;
+    r.raw_path = path;
+    return r;
+}
+
+std::string header(const Response& r, std::string_view name) {
+    auto value = r.headers.get(name);
+    return value ? std::string(*value) : std::string("<none>");
+}
+
+}  // namespace
+
+TEST_CASE("serve_static sends a small file from memory and caches it", "[static]") {
+    DocRoot root;
+    root.write("hello.txt", "hello world\n");
+    Response r = serve_static(get("/hello.txt"), "/hello.txt", root.context());
+    CHECK(r.status == 200);
+    REQUIRE(std::holds_alternative<std::string>(r.body));
+    CHECK(std::get<std::string>(r.body) == "hello world\n");
+    CHECK(header(r, "Content-Type") == "text/plain; charset=utf-8");
+    CHECK(header(r, "Accept-Ranges") == "bytes");
+    CHECK(header(r, "ETag").front() == '"');
+    CHECK(header(r, "Last-Modified").size() == 29);
+    CHECK(root.context().file_cache.size() == 1);
+
+    SECTION("served again: the same representation") {
+        Response again = serve_static(get("/hello.txt"), "/hello.txt", root.context());
+        CHECK(std::get<std::string>(again.body) == "hello world\n");
+        CHECK(header(again, "ETag") == header(r, "ETag"));
+    }
+    SECTION("a range of it") {
+        Request ranged = get("/hello.txt");
+        ranged.headers.add("Range", "bytes=6-10");
+        Response part = serve_static(ranged, "/hello.txt", root.context());
+        CHECK(part.status == 206);
+        CHECK(std::get<std::string>(part.body) == "world");
+        CHECK(header(part, "Content-Range") == "bytes 6-10/12");
+    }
+    SECTION("a conditional request for it") {
+        Request conditional = get("/hello.txt");
+        conditional.headers.add("If-None-Match", header(r, "ETag"));
+        Response not_modified = serve_static(conditional, "/hello.txt", root.context());
+        CHECK(not_modified.status == 304);
+        CHECK(header(not_modified, "ETag") == header(r, "ETag"));
+        CHECK(std::holds_alternative<std::monostate>(not_modified.body));
+    }
+}
+
+TEST_CASE("serve_static sends larger files from a descriptor", "[static]") {
+    DocRoot root;
+    const auto medium = static_cast<std::size_t>(OpenFileCache::kInlineFileBytes + 1);
+    const auto large = static_cast<std::size_t>(OpenFileCache::kMaxFileBytes + 1);
+    root.write("medium.bin", std::string(medium, 'm'));
+    root.write("large.bin", std::string(large, 'l'));
+
+    Response r = serve_static(get("/medium.bin"), "/medium.bin", root.context());
+    REQUIRE(std::holds_alternative<FileBody>(r.body));
+    const auto& body = std::get<FileBody>(r.body);
+    CHECK(body.fd.valid());
+    CHECK(body.offset == 0);
+    CHECK(body.length == medium);
+    char first = 0;
+    CHECK(::pread(body.fd.get(), &first, 1, 0) == 1);
+    CHECK(first == 'm');
+    CHECK(root.context().file_cache.size() == 1);
+
+    Response big = serve_static(get("/large.bin"), "/large.bin", root.context());
+    REQUIRE(std::holds_alternative<FileBody>(big.body));
+    CHECK(std::get<FileBody>(big.body).length == large);
+    CHECK(root.context().file_cache.size() == 1);  // too large to cache
+}
+
+TEST_CASE("serve_static resolves index files and caches them under the directory", "[static]") {
+    DocRoot root;
+    root.write("sub/index.html", "<p>sub</p>\n");
+    Response r = serve_static(get("/sub/"), "/sub/", root.context());
+    CHECK(r.status == 200);
+    CHECK(std::get<std::string>(r.body) == "<p>sub</p>\n");
+    CHECK(header(r, "Content-Type") == "text/html; charset=utf-8");
+    CHECK(root.context().file_cache.size() == 1);
+
+    Response head = serve_static(get("/sub/", Method::Head), "/sub/", root.context());
+    CHECK(head.status == 200);
+    CHECK(header(head, "Content-Type") == "text/html; charset=utf-8");
+
+    Response redirect = serve_static(get("/sub"), "/sub", root.context());
+    CHECK(redirect.status == 301);
+}
+
+TEST_CASE("serve_static caches nothing that is not a file", "[static]") {
+    DocRoot root;
+    root.write("empty/.keep", "");
+    CHECK(serve_static(get("/missing.txt"), "/missing.txt", root.context()).status == 404);
+    CHECK(serve_static(get("/empty/"), "/empty/", root.context()).status == 403);
+    CHECK(root.context().file_cache.size() == 0);
+}
