@@ -1,8 +1,10 @@
 #include "cgi_exchange.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "worker.hpp"
 
@@ -13,6 +15,10 @@ namespace {
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
 // stderr is read in chunks of this size and logged line by line.
 constexpr std::size_t kStderrReadBytes = 16 * 1024;
+// How long to wait, after a script closed stdout, for its exit status: a script's exit follows
+// its last write within microseconds, and a crash (SIGSEGV mid-body) must cut the response rather
+// than end it as complete; a script that closes stdout and keeps running costs its client this.
+constexpr std::chrono::milliseconds kExitStatusWait{200};
 }  // namespace
 
 // One fd of the child in the worker's epoll, forwarding readiness to the exchange.
@@ -105,6 +111,10 @@ CgiExchange::CgiExchange(Worker& worker, const http::Request& request, handlers:
       no_output_timer_([this] {
           timed_out_ = true;
           wake_();
+      }),
+      exit_wait_timer_([this] {
+          exit_wait_over_ = true;
+          wake_();
       }) {
     net::EventLoop& loop = worker_.loop();
     stdout_pipe_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) {
@@ -141,19 +151,33 @@ CgiExchange::~CgiExchange() {
     ChildReaper::Urgency urgency = ChildReaper::Urgency::Finished;
     if (timed_out_) urgency = ChildReaper::Urgency::TimedOut;
     if (abandoned_) urgency = ChildReaper::Urgency::Abandoned;
-    worker_.reaper().adopt(std::move(child_), urgency);
+    // The exit status arrives after the request: the reaper reports it with this request's id.
+    worker_.reaper().adopt(std::move(child_), urgency,
+                           [&worker = worker_, id = request_id_, client = client_,
+                            filename = script_.filename](int status) {
+                               if (status == 0) return;
+                               worker.log_error(
+                                   "cgi", id, client,
+                                   filename + " " + handlers::describe_wait_status(status));
+                           });
 }
 
-void CgiExchange::on_child_exit() {
+bool CgiExchange::collect_exit() {
+    if (child_.reaped()) return true;
     auto status = child_.try_reap();
-    if (!status) return;
+    if (!status) return false;
     worker_.loop().remove(child_.pidfd());
     worker_.child_reaped(child_.pid(), *status);
+    exit_wait_timer_.cancel();
     if (*status != 0) {
         worker_.log_error("cgi", request_id_, client_,
                           script_.filename + " " + handlers::describe_wait_status(*status));
     }
-    wake_();
+    return true;
+}
+
+void CgiExchange::on_child_exit() {
+    if (collect_exit()) wake_();
 }
 
 void CgiExchange::drain_stderr() {
@@ -244,9 +268,19 @@ CgiExchange::Poll CgiExchange::read_body(std::string& out, std::size_t max) {
         case ReadResult::WouldBlock:
             return Poll::NeedMore;
         case ReadResult::Eof:
-            return Poll::Eof;
+            break;
     }
-    return Poll::Eof;
+    if (!collect_exit()) {
+        if (!exit_wait_over_) {
+            if (!exit_wait_timer_.armed())
+                exit_wait_timer_.arm_after(worker_.loop().timers(), kExitStatusWait);
+            return Poll::Exiting;
+        }
+        return Poll::Eof;  // still running after closing stdout: its output is all there is
+    }
+    int status = child_.try_reap().value_or(0);
+    bool crashed = status != handlers::ChildProcess::kStatusLost && WIFSIGNALED(status);
+    return crashed ? Poll::Crashed : Poll::Eof;
 }
 
 }  // namespace cgikit

@@ -40,7 +40,10 @@ class CgiExchange {
     CgiExchange(const CgiExchange&) = delete;
     CgiExchange& operator=(const CgiExchange&) = delete;
 
-    enum class Poll { NeedMore, Ready, Eof, Invalid, TimedOut };
+    // Exiting: stdout is closed and the exit status is awaited (for at most kExitStatusWait), so
+    // that a body cut short by a crash is not presented as complete. Crashed: the script died of a
+    // signal after closing stdout's last bytes; Eof: it ended otherwise (or the wait ran out).
+    enum class Poll { NeedMore, Ready, Exiting, Eof, Crashed, Invalid, TimedOut };
 
     // Reads and parses the response head. Ready: head() is valid and body bytes that followed it
     // are in the buffer for the first read_body(). Invalid: error() says why (-> 502).
@@ -61,6 +64,7 @@ class CgiExchange {
                 handlers::ChildProcess child, std::function<void()> wake);
     void drain_stderr();
     void on_child_exit();
+    bool collect_exit();  // reaps the child if it has exited; true once reaped
     enum class ReadResult { Data, WouldBlock, Eof };
     ReadResult read_stdout(std::string& into, std::size_t max);
 
@@ -74,6 +78,8 @@ class CgiExchange {
     handlers::CgiOutputParser parser_;
     handlers::StderrLineSplitter stderr_lines_;
     net::Timer no_output_timer_;
+    net::Timer exit_wait_timer_;
+    bool exit_wait_over_ = false;
     std::string buffer_;        // stdout bytes read but not yet handed on
     bool stdout_ready_ = true;  // edge-triggered readiness, until EAGAIN
     bool stdout_eof_ = false;

@@ -6,8 +6,11 @@ namespace cgikit {
 
 class ChildReaper::Entry final : public net::EventHandler {
   public:
-    Entry(ChildReaper& reaper, handlers::ChildProcess child)
-        : reaper_(reaper), child_(std::move(child)), timer_([this] { escalate(); }) {}
+    Entry(ChildReaper& reaper, handlers::ChildProcess child, std::function<void(int)> on_exit)
+        : reaper_(reaper),
+          child_(std::move(child)),
+          on_exit_(std::move(on_exit)),
+          timer_([this] { escalate(); }) {}
 
     void on_events(std::uint32_t) override {
         if (child_.try_reap()) reaper_.collect(*this);
@@ -24,6 +27,7 @@ class ChildReaper::Entry final : public net::EventHandler {
 
     ChildReaper& reaper_;
     handlers::ChildProcess child_;
+    std::function<void(int)> on_exit_;
     net::Timer timer_;
     bool terminated_ = false;
 };
@@ -38,14 +42,16 @@ ChildReaper::~ChildReaper() {
         loop_.remove(e->child_.pidfd());
 }
 
-void ChildReaper::adopt(handlers::ChildProcess child, Urgency urgency) {
+void ChildReaper::adopt(handlers::ChildProcess child, Urgency urgency,
+                        std::function<void(int status)> on_exit) {
     if (child.reaped()) return;
     if (urgency == Urgency::Abandoned) child.kill();
     if (auto status = child.try_reap()) {
         on_reaped_(child.pid(), *status);
+        if (on_exit) on_exit(*status);
         return;
     }
-    auto entry = std::make_unique<Entry>(*this, std::move(child));
+    auto entry = std::make_unique<Entry>(*this, std::move(child), std::move(on_exit));
     Entry& e = *entry;
     children_.push_back(std::move(entry));
     loop_.add(e.child_.pidfd(), EPOLLIN, &e);
@@ -73,6 +79,7 @@ void ChildReaper::collect(Entry& entry) {
     std::unique_ptr<Entry> owned = std::move(*it);
     children_.erase(it);
     on_reaped_(pid, status);
+    if (owned->on_exit_) owned->on_exit_(status);
     loop_.defer_destroy(std::move(owned));
 }
 

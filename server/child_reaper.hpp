@@ -25,7 +25,10 @@ class ChildReaper {
         TimedOut,   // SIGTERM now, SIGKILL after kill_grace
         Abandoned,  // the client is gone: SIGKILL now
     };
-    void adopt(handlers::ChildProcess child, Urgency urgency);
+    // `on_exit` runs with the wait status once this child is collected (the exchange that gave it
+    // up logs a non-zero exit or a crash with its request id).
+    void adopt(handlers::ChildProcess child, Urgency urgency,
+               std::function<void(int status)> on_exit = {});
     std::size_t size() const noexcept { return children_.size(); }
 
   private:

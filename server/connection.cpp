@@ -18,8 +18,6 @@ namespace cgikit {
 
 namespace {
 
-// Bytes read per read(2): one typical request head fits, and big bodies move in few syscalls.
-constexpr std::size_t kReadChunkBytes = 16 * 1024;
 // sendfile(2) per call: large enough to amortise the syscall, small enough to stay fair to the
 // other connections of the worker.
 constexpr std::size_t kSendfileChunkBytes = 1024 * 1024;
@@ -94,6 +92,11 @@ void Connection::abort_for_client_gone() {
 
 void Connection::close_now() {
     if (state_ == State::Closed) return;
+    if (state_ == State::WritingResponse) {
+        // A response cut short (send timeout, client gone) still gets its access-log line, with
+        // the body bytes that did not leave subtracted where they are known.
+        worker_.log_access(parser_.request(), response_status_, body_bytes_sent_ - file_.length);
+    }
     state_ = State::Closed;
     timer_.cancel();
     cgi_.reset();
@@ -132,75 +135,73 @@ void Connection::advance() {
     }
 }
 
-Connection::ReadResult Connection::read_some() {
-    if (in_pos_ == in_.size()) {
-        in_.clear();
-        in_pos_ = 0;
-    } else if (in_pos_ > 0) {
-        in_.erase(0, in_pos_);
-        in_pos_ = 0;
-    }
-    std::size_t old_size = in_.size();
-    in_.resize(old_size + kReadChunkBytes);
-    ssize_t n = ::recv(fd_.get(), in_.data() + old_size, kReadChunkBytes, 0);
-    if (n > 0) {
-        in_.resize(old_size + static_cast<std::size_t>(n));
-        return ReadResult::Data;
-    }
-    in_.resize(old_size);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        can_read_ = false;
-        return ReadResult::WouldBlock;
-    }
-    if (n < 0 && errno == EINTR) return ReadResult::Data;
-    return ReadResult::Eof;
-}
-
 Connection::Step Connection::step_reading() {
     if (in_pos_ < in_.size()) {
         std::string_view pending(in_.data() + in_pos_, in_.size() - in_pos_);
         http::ParseResult result = parser_.feed(pending);
         in_pos_ += result.consumed;
-        switch (result.event) {
-            case http::ParseEvent::NeedMore:
-                break;
-            case http::ParseEvent::HeadComplete:
-                on_head_complete();
-                return Step::Continue;
-            case http::ParseEvent::MessageComplete:
-                on_message_complete();
-                return Step::Continue;
-            case http::ParseEvent::Error:
-                respond_error(parser_.error_status(), parser_.error_reason());
-                return Step::Continue;
+        if (in_pos_ == in_.size()) {
+            in_.clear();
+            in_pos_ = 0;
+        }
+        if (result.event != http::ParseEvent::NeedMore) return on_parse_event(result.event);
+    }
+    // Here the parser has consumed every byte received so far (it stops short only at an event).
+    if (!can_read_) return Step::Wait;
+    // Receive into the worker's buffer and parse from there: the parser copies what it keeps, so
+    // only bytes it leaves (a pipelined request while this one is answered) are copied into in_,
+    // and an idle connection holds no receive buffer.
+    char* buffer = worker_.read_buffer();
+    ssize_t n = ::recv(fd_.get(), buffer, Worker::kReadBufferBytes, 0);
+    if (n < 0) {
+        if (errno == EINTR) return Step::Continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            can_read_ = false;
+            return Step::Wait;
         }
     }
-    if (!can_read_) return Step::Wait;
-    switch (read_some()) {
-        case ReadResult::Data:
-            if (in_.empty()) return Step::Continue;
-            if (in_list_idle()) {
-                worker_.mark_busy(*this);
-            }
-            if (!head_timer_armed_) {
-                // The first byte of a request: from now on the whole head must arrive in time.
-                arm_timer(worker_.config().timeouts.header_read);
-                head_timer_armed_ = true;
-            } else if (parser_.in_body()) {
-                arm_timer(worker_.config().timeouts.header_read);  // body: inactivity timeout
-            }
-            return Step::Continue;
-        case ReadResult::WouldBlock:
-            return Step::Wait;
-        case ReadResult::Eof:
-            if (parser_.message_started()) {
-                worker_.log_error("info", 0, peer_.remote_address,
-                                  "client closed the connection mid-request");
-            }
-            close_now();
-            return Step::Wait;
+    if (n <= 0) {
+        if (parser_.message_started()) {
+            worker_.log_error("info", 0, peer_.remote_address,
+                              "client closed the connection mid-request");
+        }
+        close_now();
+        return Step::Wait;
     }
-    return Step::Wait;
+    // A short read emptied the socket; edge-triggered epoll reports whatever arrives next, so a
+    // recv(2) that would only say EAGAIN is not needed.
+    if (static_cast<std::size_t>(n) < Worker::kReadBufferBytes) can_read_ = false;
+    if (in_list_idle()) {
+        worker_.mark_busy(*this);
+    }
+    if (!head_timer_armed_) {
+        // The first byte of a request: from now on the whole head must arrive in time.
+        arm_timer(worker_.config().timeouts.header_read);
+        head_timer_armed_ = true;
+    } else if (parser_.in_body()) {
+        arm_timer(worker_.config().timeouts.header_read);  // body: inactivity timeout
+    }
+    std::string_view received(buffer, static_cast<std::size_t>(n));
+    http::ParseResult result = parser_.feed(received);
+    in_.append(received.substr(result.consumed));
+    return on_parse_event(result.event);
+}
+
+Connection::Step Connection::on_parse_event(http::ParseEvent event) {
+    switch (event) {
+        case http::ParseEvent::NeedMore:
+            return Step::Continue;
+        case http::ParseEvent::HeadComplete:
+            on_head_complete();
+            return Step::Continue;
+        case http::ParseEvent::MessageComplete:
+            on_message_complete();
+            return Step::Continue;
+        case http::ParseEvent::Error:
+            respond_error(parser_.error_status(), parser_.error_reason());
+            return Step::Continue;
+    }
+    return Step::Continue;
 }
 
 bool Connection::in_list_idle() const noexcept {
@@ -338,6 +339,8 @@ Connection::Step Connection::step_cgi_head() {
     switch (cgi_->poll_head()) {
         case CgiExchange::Poll::NeedMore:
         case CgiExchange::Poll::Eof:
+        case CgiExchange::Poll::Exiting:  // body states: poll_head never returns them
+        case CgiExchange::Poll::Crashed:
             return Step::Wait;
         case CgiExchange::Poll::Invalid:
             worker_.log_error(
@@ -427,6 +430,7 @@ void Connection::on_cgi_head() {
             response.headers = head.headers;
             response.body = http::StreamBody{head.content_length};
             start_response(std::move(response));
+            pull_cgi_body();  // what the script has already written goes out with the head
             return;
         }
     }
@@ -537,60 +541,89 @@ Connection::Step Connection::step_writing() {
 }
 
 Connection::Step Connection::pull_cgi_body() {
-    out_.clear();
-    out_pos_ = 0;
-    std::string data;
-    std::size_t want = kCgiChunkBytes;
-    if (cgi_remaining_ && *cgi_remaining_ < want)
-        want = static_cast<std::size_t>(*cgi_remaining_) + 1;
+    if (out_pos_ == out_.size()) {
+        out_.clear();
+        out_pos_ = 0;
+    }
     const http::Request& request = parser_.request();
-    switch (cgi_->read_body(data, want)) {
-        case CgiExchange::Poll::NeedMore:
-            timer_.cancel();  // the script's own no-output timeout governs this wait
-            return Step::Wait;
-        case CgiExchange::Poll::Ready:
-            if (cgi_remaining_) {
-                if (data.size() > *cgi_remaining_) {
-                    // The script wrote more than its Content-Length: send what it promised and
-                    // close, never letting the surplus become a second response.
+    // Gather what the script has ready, up to one chunk, so that a small response (head, body and
+    // the chunked terminator) leaves in one send(2) instead of three.
+    while (body_source_ == BodySource::Cgi && out_.size() - out_pos_ < kCgiChunkBytes) {
+        std::string data;
+        std::size_t want = kCgiChunkBytes;
+        if (cgi_remaining_ && *cgi_remaining_ < want)
+            want = static_cast<std::size_t>(*cgi_remaining_) + 1;
+        switch (cgi_->read_body(data, want)) {
+            case CgiExchange::Poll::NeedMore:
+                if (out_pos_ < out_.size()) return Step::Continue;  // send what we have
+                timer_.cancel();  // the script's own no-output timeout governs this wait
+                return Step::Wait;
+            case CgiExchange::Poll::Ready:
+                if (cgi_remaining_) {
+                    if (data.size() > *cgi_remaining_) {
+                        // The script wrote more than its Content-Length: send what it promised
+                        // and close, never letting the surplus become a second response.
+                        worker_.log_error(
+                            "error", request.id, peer_.remote_address,
+                            pending_script_.filename + " wrote more than its Content-Length");
+                        data.resize(static_cast<std::size_t>(*cgi_remaining_));
+                        keep_alive_ = false;
+                        cgi_remaining_ = 0;
+                        body_source_ = BodySource::None;
+                    } else {
+                        *cgi_remaining_ -= data.size();
+                    }
+                }
+                if (cgi_discard_) continue;
+                body_bytes_sent_ += data.size();
+                if (cgi_chunked_) {
+                    append_chunk(out_, data);
+                } else {
+                    out_ += data;
+                }
+                continue;
+            case CgiExchange::Poll::Exiting:
+                // Hold what was gathered: it leaves with the end of the body, or the cut.
+                timer_.cancel();
+                return Step::Wait;
+            case CgiExchange::Poll::Crashed:
+                if (!cgi_discard_ && !(cgi_remaining_ && *cgi_remaining_ == 0)) {
+                    // A script killed mid-body: a chunked or close-delimited response must not
+                    // end as if complete, so it ends without its terminator (RFC 9112 §8).
+                    worker_.log_error("error", request.id, peer_.remote_address,
+                                      pending_script_.filename + " died mid-response; cut");
+                    end_cgi_body_truncated();
+                    break;
+                }
+                [[fallthrough]];  // its body was complete: a crash on the way out changes nothing
+            case CgiExchange::Poll::Eof:
+                body_source_ = BodySource::None;
+                if (cgi_remaining_ && *cgi_remaining_ > 0 && !cgi_discard_) {
                     worker_.log_error(
                         "error", request.id, peer_.remote_address,
-                        pending_script_.filename + " wrote more than its Content-Length");
-                    data.resize(static_cast<std::size_t>(*cgi_remaining_));
-                    keep_alive_ = false;
-                    cgi_remaining_ = 0;
-                    body_source_ = BodySource::None;
-                } else {
-                    *cgi_remaining_ -= data.size();
+                        pending_script_.filename + " wrote less than its Content-Length");
+                    end_cgi_body_truncated();  // the client must see the body is short
+                    break;
                 }
-            }
-            if (cgi_discard_) return Step::Continue;
-            body_bytes_sent_ += data.size();
-            if (cgi_chunked_) {
-                append_chunk(out_, data);
-            } else {
-                out_ = std::move(data);
-            }
-            return Step::Continue;
-        case CgiExchange::Poll::Eof:
-            body_source_ = BodySource::None;
-            if (cgi_remaining_ && *cgi_remaining_ > 0 && !cgi_discard_) {
+                if (cgi_chunked_) out_ += "0\r\n\r\n";
+                break;
+            case CgiExchange::Poll::TimedOut:
+            case CgiExchange::Poll::Invalid:
                 worker_.log_error("error", request.id, peer_.remote_address,
-                                  pending_script_.filename + " wrote less than its Content-Length");
-                close_now();  // the client must see the body is short
+                                  "no output from " + pending_script_.filename +
+                                      " within the CGI timeout; connection cut");
+                close_now();  // the head is out: cutting the connection is all that is left
                 return Step::Wait;
-            }
-            if (cgi_chunked_) out_ = "0\r\n\r\n";
-            return Step::Continue;
-        case CgiExchange::Poll::TimedOut:
-        case CgiExchange::Poll::Invalid:
-            worker_.log_error("error", request.id, peer_.remote_address,
-                              "no output from " + pending_script_.filename +
-                                  " within the CGI timeout; connection cut");
-            close_now();  // the head is out: cutting the connection is all that is left to say
-            return Step::Wait;
+        }
     }
-    return Step::Wait;
+    return Step::Continue;
+}
+
+void Connection::end_cgi_body_truncated() {
+    // What was gathered still goes out; then the connection closes, and the missing terminator
+    // or the short length tells the client that the body is incomplete.
+    body_source_ = BodySource::None;
+    keep_alive_ = false;
 }
 
 void Connection::finish_response() {

@@ -66,6 +66,7 @@ class Connection final : public net::EventHandler {
     enum class Step { Continue, Wait };
 
     Step step_reading();
+    Step on_parse_event(http::ParseEvent event);
     Step step_writing();
     Step step_lingering();
     Step step_cgi_head();
@@ -83,12 +84,10 @@ class Connection final : public net::EventHandler {
     void respond_error(int status, std::string_view reason);
     void start_response(http::Response response);
     void finish_response();
+    void end_cgi_body_truncated();
     void begin_lingering_close();
     void on_timeout();
     void arm_timer(std::chrono::milliseconds timeout);
-    // Reads what the socket has into in_; returns false at EOF or on a hard error.
-    enum class ReadResult { Data, WouldBlock, Eof };
-    ReadResult read_some();
     bool in_list_idle() const noexcept;
 
     Worker& worker_;
@@ -98,9 +97,9 @@ class Connection final : public net::EventHandler {
     http::RequestParser parser_;
     net::Timer timer_;
 
-    std::string in_;  // received, not yet parsed
+    std::string in_;  // received, not yet parsed (only while a response is in flight)
     std::size_t in_pos_ = 0;
-    bool can_read_ = true;   // edge-triggered readiness: true until read() says EAGAIN
+    bool can_read_ = true;   // edge-triggered readiness: until EAGAIN or a short read
     bool can_write_ = true;  // likewise for writes
     bool head_timer_armed_ = false;
 

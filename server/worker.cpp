@@ -65,12 +65,19 @@ Worker::Worker(const SharedState& shared, std::vector<ListenSocket> listeners, u
               connections_.back()->close_now();
           loop_.stop();
       }),
+      file_cache_sweep_([this] {
+          // Expired files leave the cache even when no request comes for them, so an idle worker
+          // does not hold deleted files open.
+          static_context_.file_cache.purge_expired(loop_.now());
+          file_cache_sweep_.arm_after(loop_.timers(), handlers::OpenFileCache::kTimeToLive);
+      }),
       reaper_(loop_, shared.config->cgi.kill_grace,
               [this](pid_t pid, int status) { child_reaped(pid, status); }) {
     static_context_.root_fd = shared.root_fd;
     static_context_.index_files = &shared.config->index_files;
     static_context_.mime = shared.mime;
     if (stop_signal_->fd() < 0) throw std::runtime_error("eventfd failed");
+    file_cache_sweep_.arm_after(loop_.timers(), handlers::OpenFileCache::kTimeToLive);
     loop_.add(stop_signal_->fd(), EPOLLIN, stop_signal_.get());
     for (auto& l : listeners_) {
         acceptors_.push_back(std::make_unique<Acceptor>(*this, l.fd.get()));
@@ -115,8 +122,6 @@ void Worker::accept_from(int listen_fd) {
             if (idle_head_ == nullptr) continue;  // nothing to shed: refuse this one
             idle_head_->close_now();
         }
-        int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         auto remote = net::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&addr), len);
         http::Peer peer;
         peer.remote_address = remote.host();

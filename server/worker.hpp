@@ -55,6 +55,11 @@ class Worker {
     net::EventLoop& loop() noexcept { return loop_; }
     const Router& router() const noexcept { return router_; }
     const handlers::StaticContext& static_context() const noexcept { return static_context_; }
+    // Where this worker's connections receive: the parser copies what it keeps, so one buffer per
+    // worker serves them all (see Connection::step_reading). Large enough for any typical request
+    // head in one recv(2), and for request bodies to move in few syscalls.
+    static constexpr std::size_t kReadBufferBytes = 16 * 1024;
+    char* read_buffer() noexcept { return read_buffer_.get(); }
     std::string_view http_date() { return date_.now(); }
     bool draining() const noexcept { return draining_; }
     std::uint64_t next_request_id() noexcept { return ++request_counter_ * 64 + index_; }
@@ -91,11 +96,13 @@ class Worker {
     Router router_;
     handlers::StaticContext static_context_;
     http::DateCache date_;
+    std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(kReadBufferBytes);
     std::vector<ListenSocket> listeners_;
     std::vector<std::unique_ptr<Acceptor>> acceptors_;
     std::unique_ptr<StopSignal> stop_signal_;
     net::Timer accept_retry_;
     net::Timer drain_deadline_;
+    net::Timer file_cache_sweep_;
     std::vector<std::unique_ptr<Connection>> connections_;  // index stored in the connection
     Connection* idle_head_ = nullptr;
     Connection* idle_tail_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -100,6 +101,14 @@ __attribute__((no_sanitize("address", "undefined", "thread"), noinline)) int run
     }
     for (std::size_t target = 0; target < 3; ++target) {
         if (::syscall(SYS_dup3, sources[target], target, 0) < 0) child_fail(plan, "dup3");
+    }
+
+    // Nothing but 0-2 may reach the script: the server's own descriptors are CLOEXEC, but one it
+    // inherited from a careless parent is not. Marking the range close-on-exec costs a few bitmap
+    // words (exec closes CLOEXEC descriptors anyway); kernels before 5.11 lack the flag, so plain
+    // close_range (5.9) is the fallback, and on older kernels only the server's CLOEXEC holds.
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        ::syscall(SYS_close_range, 3U, ~0U, 0U);
     }
 
     // After the fd juggling, so that a low RLIMIT_NOFILE cannot make it fail.

@@ -479,7 +479,7 @@ TEST_CASE("CGI spawn: no descriptor the server opened reaches the script",
 }
 
 TEST_CASE("CGI spawn: descriptors the server inherited do not reach the script either",
-          "[cgi][spawn][security][!mayfail]") {
+          "[cgi][spawn][security]") {
     // A descriptor the server inherits without close-on-exec (from a careless parent).
     int inherited = ::open("/dev/null", O_RDONLY);
     REQUIRE(inherited >= 0);
