@@ -97,6 +97,10 @@ void Connection::close_now() {
         // the body bytes that did not leave subtracted where they are known.
         worker_.log_access(parser_.request(), response_status_, body_bytes_sent_ - file_.length);
     }
+    release();
+}
+
+void Connection::release() {
     state_ = State::Closed;
     timer_.cancel();
     cgi_.reset();
@@ -635,7 +639,13 @@ void Connection::finish_response() {
     out_.clear();
     out_pos_ = 0;
     if (!keep_alive_) {
-        begin_lingering_close();
+        if (input_may_be_pending()) {
+            begin_lingering_close();
+        } else {
+            // The request was read whole and the socket drained: nothing unread can turn our
+            // close into a reset that destroys the response, so no lingering is needed (as nginx).
+            release();
+        }
         return;
     }
     parser_.next_message();
@@ -648,6 +658,12 @@ void Connection::finish_response() {
         head_timer_armed_ = false;
         worker_.mark_idle(*this);
     }
+}
+
+bool Connection::input_may_be_pending() const noexcept {
+    // Unparsed bytes, a socket not known to be drained, a body left unread or a request refused
+    // mid-stream: the client may still be sending, and closing now would answer it with a RST.
+    return in_pos_ < in_.size() || can_read_ || parser_.in_body() || parser_.error_status() != 0;
 }
 
 void Connection::begin_lingering_close() {

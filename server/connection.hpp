@@ -86,6 +86,8 @@ class Connection final : public net::EventHandler {
     void finish_response();
     void end_cgi_body_truncated();
     void begin_lingering_close();
+    bool input_may_be_pending() const noexcept;
+    void release();  // closes and hands the connection back to the worker; no log line
     void on_timeout();
     void arm_timer(std::chrono::milliseconds timeout);
     bool in_list_idle() const noexcept;

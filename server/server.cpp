@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "handlers/child_process.hpp"
 #include "net/listener.hpp"
 
 namespace cgikit {
@@ -55,7 +56,20 @@ sigset_t handled_signals() {
     return set;
 }
 
+void reopen_log(LogFile& log, const LogFile& error_log) {
+    if (std::error_code ec = log.reopen()) {
+        error_log.write(format_error_line("error", 0, "",
+                                          "cannot reopen log file " + log.path() + ": " +
+                                              ec.message() + "; still writing to the old file"));
+    }
+}
+
 }  // namespace
+
+void Server::block_handled_signals() {
+    sigset_t signals = handled_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
 void Server::check(const Config& config) {
     open_root(config.root);
@@ -110,6 +124,8 @@ int Server::run() {
     sigset_t signals = handled_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);  // a client that goes away is an error value, not a signal
+    // Dispositions are final from here: CGI children reset only what differs from SIG_DFL.
+    handlers::ChildProcess::snapshot_signal_dispositions();
 
     std::vector<std::thread> threads;
     for (auto& w : workers_)
@@ -119,8 +135,8 @@ int Server::run() {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;
         if (sig == SIGHUP) {
-            access_log_.reopen();
-            error_log_.reopen();
+            reopen_log(access_log_, error_log_);
+            reopen_log(error_log_, error_log_);
             error_log_.write(format_error_line("notice", 0, "", "log files reopened"));
             continue;
         }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -28,6 +29,15 @@ constexpr std::size_t kChildStackBytes = 64 * 1024;
 constexpr std::size_t kKernelSigsetBytes = 8;
 // Highest signal number + 1 on Linux (glibc's NSIG).
 constexpr int kSignalCount = NSIG;
+
+// The signals a child must reset to SIG_DFL, when snapshot_signal_dispositions() has run:
+// written once before any spawn, read-only afterwards.
+struct SignalsToReset {
+    int numbers[kSignalCount] = {};
+    int count = 0;
+};
+SignalsToReset signals_to_reset;
+std::atomic<bool> signals_to_reset_known{false};
 
 // prlimit64's argument layout, identical on every architecture.
 struct RawRlimit {
@@ -47,7 +57,8 @@ struct ChildPlan {
     const char* program = nullptr;
     char* const* argv = nullptr;
     char* const* envp = nullptr;
-    const char* working_directory = nullptr;  // nullptr = stay
+    const char* working_directory = nullptr;     // nullptr = stay
+    const SignalsToReset* reset_only = nullptr;  // nullptr = reset every signal
     // Plain arrays: in a debug build std::array::operator[] is an out-of-line, instrumented call.
     int fds[3] = {-1, -1, -1};  // become 0, 1, 2
     ChildLimit limits[5] = {};
@@ -79,9 +90,16 @@ __attribute__((no_sanitize("address", "undefined", "thread"), noinline)) int run
     // can run on this shared memory. A zeroed kernel sigaction is {SIG_DFL, no flags, empty mask}
     // whatever the architecture's field order; the array is larger than any of them.
     const unsigned long default_action[8] = {};
-    for (int signal_number = 1; signal_number < kSignalCount; ++signal_number) {
-        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
-        ::syscall(SYS_rt_sigaction, signal_number, default_action, nullptr, kKernelSigsetBytes);
+    if (const SignalsToReset* only = plan->reset_only) {
+        for (int i = 0; i < only->count; ++i) {
+            ::syscall(SYS_rt_sigaction, only->numbers[i], default_action, nullptr,
+                      kKernelSigsetBytes);
+        }
+    } else {
+        for (int signal_number = 1; signal_number < kSignalCount; ++signal_number) {
+            if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+            ::syscall(SYS_rt_sigaction, signal_number, default_action, nullptr, kKernelSigsetBytes);
+        }
     }
 
     if (plan->working_directory != nullptr && ::syscall(SYS_chdir, plan->working_directory) != 0) {
@@ -197,6 +215,19 @@ int open_pidfd(pid_t pid) noexcept {
 
 }  // namespace
 
+void ChildProcess::snapshot_signal_dispositions() noexcept {
+    if (signals_to_reset_known.load(std::memory_order_acquire)) return;
+    for (int signal_number = 1; signal_number < kSignalCount; ++signal_number) {
+        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+        struct sigaction action {};
+        // glibc refuses to report its own internal signals (32, 33): reset those regardless.
+        if (::sigaction(signal_number, nullptr, &action) != 0 || action.sa_handler != SIG_DFL) {
+            signals_to_reset.numbers[signals_to_reset.count++] = signal_number;
+        }
+    }
+    signals_to_reset_known.store(true, std::memory_order_release);
+}
+
 SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
     if (request.stdin_fd < 0) return failure(EBADF, "stdin");
     if (request.argv.empty() || request.program.empty()) return failure(EINVAL, "argv");
@@ -225,6 +256,9 @@ SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
     plan.envp = envp.data();
     if (!request.working_directory.empty()) {
         plan.working_directory = request.working_directory.c_str();
+    }
+    if (signals_to_reset_known.load(std::memory_order_acquire)) {
+        plan.reset_only = &signals_to_reset;
     }
     plan.fds[0] = request.stdin_fd;
     plan.fds[1] = stdout_write.get();
