@@ -165,7 +165,7 @@ for wl in $WORKLOADS; do
       join -t$'\t' -a2 -e0 -o 0,1.2,2.2 <(cg_functions "$a.cg" | sort -t$'\t' -k1,1) \
                                          <(cg_functions "$b.cg" | sort -t$'\t' -k1,1) |
         awk -F'\t' -v n="$n" '{ d = ($3 - $2) / n; if (d >= 5) printf "%8.0f  %s\n", d, $1 }' |
-        sort -rn | head -"$TOP" | cut -c1-160
+        sort -rn | sed -n "1,${TOP}p" | cut -c1-160
       ;;
     syscalls)
       echo "## $wl: system calls per request, server threads (perf stat)"

@@ -177,4 +177,10 @@ floor=$(awk '$1 == "hello" && $2 == "posix_spawn" && $3 == 1 { print $6 }' "$OUT
       print " and kernel work there; RSS = the server process tree after the runs)"
     }' "$OUT/anchors/anchors.csv"
 } | tee "$OUT/table.txt"
+
+# Multi-core: CPU per request with 2 workers against 1 (full mode only: it needs a quiet machine).
+if ((!QUICK)); then
+  echo "== multi-core (2 workers unpinned vs 1)"
+  "$BENCH/multicore.sh" | tee -a "$OUT/table.txt"
+fi
 echo "results: $OUT"
