@@ -15,9 +15,13 @@ mode=${1:-build}
 #   apache2                            deployment tests: our examples under a real Apache
 #   chromium                           end-to-end browser test (driven by playwright-core from npm)
 #   curl                               the install test serves and fetches a freshly built program
+#   clang libclang-rt-14-dev           the libFuzzer targets test.sh runs (scripts/fuzz.sh); the
+#                                      runtime (libFuzzer, sanitizers) is only a Recommends of clang
+#   clang-format                       test.sh checks that every C/C++ file is formatted
 packages=(cmake ninja-build g++ pkg-config node-llhttp nlohmann-json3-dev libsqlite3-dev)
 if [[ $mode == test ]]; then
   packages+=(catch2 libcurl4-openssl-dev perl python3 apache2 chromium curl)
+  packages+=(clang libclang-rt-14-dev clang-format)
   # npm (for playwright-core) only when no node/npm is present: a NodeSource nodejs brings its
   # own npm and conflicts with Debian's.
   command -v npm >/dev/null || packages+=(npm)

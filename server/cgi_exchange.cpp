@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -202,17 +203,18 @@ void CgiExchange::drain_stderr() {
 CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t max) {
     if (stdout_eof_) return ReadResult::Eof;
     if (!stdout_ready_) return ReadResult::WouldBlock;
-    std::size_t old = into.size();
-    into.resize(old + max);
+    // Through the worker's buffer: growing `into` by `max` first would zero-fill up to 64 KiB
+    // per read, most of it never written.
+    char* buffer = worker_.read_buffer();
+    max = std::min(max, Worker::kReadBufferBytes);
     while (true) {
-        ssize_t n = ::read(child_.stdout_fd().get(), into.data() + old, max);
+        ssize_t n = ::read(child_.stdout_fd().get(), buffer, max);
         if (n > 0) {
-            into.resize(old + static_cast<std::size_t>(n));
+            into.append(buffer, static_cast<std::size_t>(n));
             no_output_timer_.arm_after(worker_.loop().timers(),
                                        worker_.config().cgi.no_output_timeout);
             return ReadResult::Data;
         }
-        into.resize(old);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             stdout_ready_ = false;

@@ -70,6 +70,7 @@ void Connection::on_events(std::uint32_t events) {
         abort_for_client_gone();
         return;
     }
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_finished_sending_ = true;
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) can_read_ = true;
     if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) can_write_ = true;
     advance();
@@ -173,8 +174,11 @@ Connection::Step Connection::step_reading() {
         return Step::Wait;
     }
     // A short read emptied the socket; edge-triggered epoll reports whatever arrives next, so a
-    // recv(2) that would only say EAGAIN is not needed.
-    if (static_cast<std::size_t>(n) < Worker::kReadBufferBytes) can_read_ = false;
+    // recv(2) that would only say EAGAIN is not needed. Unless the client's FIN came with these
+    // bytes: its event is spent, so only reading on to the 0 of EOF will show it.
+    if (static_cast<std::size_t>(n) < Worker::kReadBufferBytes && !peer_finished_sending_) {
+        can_read_ = false;
+    }
     if (in_list_idle()) {
         worker_.mark_busy(*this);
     }
@@ -552,8 +556,9 @@ Connection::Step Connection::pull_cgi_body() {
     const http::Request& request = parser_.request();
     // Gather what the script has ready, up to one chunk, so that a small response (head, body and
     // the chunked terminator) leaves in one send(2) instead of three.
+    std::string data;
     while (body_source_ == BodySource::Cgi && out_.size() - out_pos_ < kCgiChunkBytes) {
-        std::string data;
+        data.clear();
         std::size_t want = kCgiChunkBytes;
         if (cgi_remaining_ && *cgi_remaining_ < want)
             want = static_cast<std::size_t>(*cgi_remaining_) + 1;

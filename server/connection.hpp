@@ -101,8 +101,9 @@ class Connection final : public net::EventHandler {
 
     std::string in_;  // received, not yet parsed (only while a response is in flight)
     std::size_t in_pos_ = 0;
-    bool can_read_ = true;   // edge-triggered readiness: until EAGAIN or a short read
-    bool can_write_ = true;  // likewise for writes
+    bool can_read_ = true;                // edge-triggered readiness: until EAGAIN or a short read
+    bool can_write_ = true;               // likewise for writes
+    bool peer_finished_sending_ = false;  // EPOLLRDHUP seen: the client's FIN is queued
     bool head_timer_armed_ = false;
 
     // The response being written.

@@ -56,12 +56,15 @@ void LogFile::open(const std::string& spec, int std_fd) {
     owned_ = true;
 }
 
-void LogFile::reopen() {
-    if (!owned_ || fd_ < 0) return;
+std::error_code LogFile::reopen() noexcept {
+    if (!owned_ || fd_ < 0) return {};
     int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return;  // keep writing to the old file rather than losing lines
-    ::dup3(fd, fd_, O_CLOEXEC);
+    // On failure keep writing to the old file rather than losing lines.
+    if (fd < 0) return {errno, std::system_category()};
+    std::error_code result;
+    if (::dup3(fd, fd_, O_CLOEXEC) < 0) result = {errno, std::system_category()};
     ::close(fd);
+    return result;
 }
 
 void LogFile::write(std::string_view text) const noexcept {

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "http/request.hpp"
 
@@ -21,7 +22,10 @@ class LogFile {
 
     // "-" means `std_fd` (1 or 2); "off" disables the log. Throws ConfigError if it cannot open.
     void open(const std::string& spec, int std_fd);
-    void reopen();
+    // Opens the path again (SIGHUP, logrotate). On failure the old file stays in use and the error
+    // is returned for the caller to report. Nothing to do (and no error) for stdout/stderr/off.
+    std::error_code reopen() noexcept;
+    const std::string& path() const noexcept { return path_; }
     bool enabled() const noexcept { return fd_ >= 0; }
     void write(std::string_view text) const noexcept;
 

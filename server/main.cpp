@@ -7,6 +7,8 @@
 
 int main(int argc, char** argv) {
     using cgikit::CommandLine;
+    // Before anything else, so that no thread ever has these signals unblocked (see server.hpp).
+    cgikit::Server::block_handled_signals();
     try {
         CommandLine cl = cgikit::parse_command_line(argc, argv);
         switch (cl.action) {

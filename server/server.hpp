@@ -23,6 +23,11 @@ class Server {
     // Validates what --check-config checks without binding anything.
     static void check(const Config& config);
 
+    // Blocks SIGTERM/SIGINT/SIGHUP in the calling thread; run() takes them with sigwait. Call it
+    // first thing in main(): from the moment "listening on" is logged a signal may arrive (from a
+    // test, a supervisor, logrotate) and must not take its default action (death).
+    static void block_handled_signals();
+
     // Blocks until SIGTERM/SIGINT; returns the process exit code.
     int run();
 

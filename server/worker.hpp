@@ -55,10 +55,11 @@ class Worker {
     net::EventLoop& loop() noexcept { return loop_; }
     const Router& router() const noexcept { return router_; }
     const handlers::StaticContext& static_context() const noexcept { return static_context_; }
-    // Where this worker's connections receive: the parser copies what it keeps, so one buffer per
-    // worker serves them all (see Connection::step_reading). Large enough for any typical request
-    // head in one recv(2), and for request bodies to move in few syscalls.
-    static constexpr std::size_t kReadBufferBytes = 16 * 1024;
+    // Where this worker's connections receive, and its CGI exchanges read their pipes: the
+    // parser copies what it keeps and pipe bytes are appended to the response, so one buffer
+    // per worker serves them all (nothing lives in it between two calls). 64 KiB: one typical
+    // request head or a whole pipe buffer (Linux's default) per syscall; big bodies move in few.
+    static constexpr std::size_t kReadBufferBytes = 64 * 1024;
     char* read_buffer() noexcept { return read_buffer_.get(); }
     std::string_view http_date() { return date_.now(); }
     bool draining() const noexcept { return draining_; }

@@ -138,6 +138,12 @@ std::error_code BodySpool::append(std::string_view bytes) {
     return {};
 }
 
+std::string BodySpool::describe_error() const {
+    if (!error_) return {};
+    if (error_.category() == spool_category()) return error_.message();
+    return "spooling the request body in " + spool_directory_ + ": " + error_.message();
+}
+
 BodySpool::FinishResult BodySpool::finish() {
     FinishResult result;
     if (finished_) {

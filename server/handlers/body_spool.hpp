@@ -49,6 +49,12 @@ class BodySpool {
     // every later call returns the same error.
     std::error_code append(std::string_view bytes);
     std::uint64_t size() const noexcept { return size_; }
+    // The error that failed the spool (empty while it has not failed), and that error described
+    // for the error log: an I/O failure names the directory and strerror, e.g. "spooling the
+    // request body in /var/tmp: No space left on device", so that an operator can tell a full disk
+    // from a policy decision.
+    std::error_code error() const noexcept { return error_; }
+    std::string describe_error() const;
 
     struct FinishResult {
         net::unique_fd fd;         // the child's stdin: CLOEXEC, read-only use, at offset 0

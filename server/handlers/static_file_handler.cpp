@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <optional>
 
 #include "handlers/error_page.hpp"
@@ -132,7 +133,15 @@ http::Response redirect_to_directory(const http::Request& request, const std::st
     return r;
 }
 
+// A shortage of the server, not a property of the file: out of descriptors (per process or system
+// wide) or of kernel memory. The file may well exist; saying 404 would tell the client (and every
+// cache on the way) that it does not.
+bool is_resource_shortage(int err) {
+    return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
 int errno_to_status(int err) {
+    if (is_resource_shortage(err)) return 503;
     switch (err) {
         case EACCES:
         case EPERM:
@@ -142,6 +151,18 @@ int errno_to_status(int err) {
         default:  // ENOENT, ENOTDIR, EXDEV (outside the root), ELOOP (symlink loop)
             return 404;
     }
+}
+
+// 503 Service Unavailable with Retry-After (RFC 9110 §15.6.4, §10.2.3): the condition is temporary,
+// so the client may try again shortly. The cause goes to the error log.
+http::Response unavailable(const http::Request& request, const std::string& path, int err,
+                           const StaticContext& ctx) {
+    if (ctx.log_error)
+        ctx.log_error(request,
+                      "cannot open " + path + ": " + std::strerror(err) + "; answered 503");
+    http::Response r = error_response(503);
+    r.headers.add("Retry-After", "1");
+    return r;
 }
 
 }  // namespace
@@ -192,6 +213,7 @@ http::Response serve_static(const http::Request& request, const std::string& dec
     if (trailing_slash && relative.size() > 1) relative.pop_back();
 
     int raw = open_beneath(ctx.root_fd, relative, O_RDONLY | O_NOCTTY);
+    if (raw < 0 && is_resource_shortage(-raw)) return unavailable(request, decoded_path, -raw, ctx);
     if (raw < 0) return error_response(errno_to_status(-raw));
     net::unique_fd fd(raw);
     struct stat st {};
@@ -203,6 +225,8 @@ http::Response serve_static(const http::Request& request, const std::string& dec
         for (const auto& index : *ctx.index_files) {
             int index_fd =
                 ::openat(fd.get(), index.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+            if (index_fd < 0 && is_resource_shortage(errno))
+                return unavailable(request, decoded_path + index, errno, ctx);
             if (index_fd < 0) continue;
             net::unique_fd owned(index_fd);
             struct stat index_st {};

@@ -3,7 +3,9 @@
 // directories, conditional requests (§13), single byte ranges (§14), HEAD. A function of the
 // request and the file system as seen through the worker's OpenFileCache (at most about a second
 // old, see open_file_cache.hpp): it never touches a socket.
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "handlers/mime_types.hpp"
@@ -21,6 +23,9 @@ struct StaticContext {
     // Recently served files (see open_file_cache.hpp). Mutable: a cache does not change what a
     // request gets beyond the staleness bound it documents.
     mutable OpenFileCache file_cache;
+    // Where the handler reports a failure of the server rather than of the request (out of
+    // descriptors or memory: answered 503). Empty: not reported.
+    std::function<void(const http::Request&, std::string_view message)> log_error;
 };
 
 // The methods a static resource supports, for Allow headers.

@@ -34,6 +34,35 @@ bool is_token_char(char c) {
 // How much of a message's start we keep to judge an unknown method: longer methods are refused.
 constexpr std::size_t kMethodProbeBytes = 32;
 
+// What must follow the request-target: llhttp also takes "RTSP/" and "ICE/" there, and CRLF (an
+// HTTP/0.9 simple request); the issue refuses both with 400.
+constexpr std::string_view kHttpVersionPrefix = " HTTP/";
+// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF (RFC 9112 §7.1); llhttp without strict
+// mode skips any two bytes after the data, a smuggling vector (CVE-2023-30589).
+constexpr std::string_view kChunkDataEnd = "\r\n";
+
+// llhttp reports a syntactically valid "HTTP/x.y" it does not know (1.2, 3.0) as
+// HPE_INVALID_VERSION with this reason; malformed versions get other reasons. RFC 9110 §15.6.6
+// wants 505 for the former.
+constexpr std::string_view kWellFormedUnknownVersion = "Invalid HTTP version";
+
+bool is_field_name(std::string_view name) {
+    if (name.empty()) return false;
+    for (char c : name)
+        if (!is_token_char(c)) return false;
+    return true;
+}
+
+// RFC 9112 §3.2: no whitespace or control characters in the request-target (llhttp lets HTAB and
+// some others through); bytes >= 0x80 are left to the path decoder.
+bool has_space_or_control(std::string_view target) {
+    for (char c : target) {
+        auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
@@ -47,6 +76,7 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
     settings_.on_header_value_complete = &RequestParser::on_header_value_complete;
     settings_.on_headers_complete = &RequestParser::on_headers_complete;
     settings_.on_body = &RequestParser::on_body;
+    settings_.on_chunk_header = &RequestParser::on_chunk_header;
     settings_.on_message_complete = &RequestParser::on_message_complete;
     llhttp_init(&parser_, HTTP_REQUEST, &settings_);
     parser_.data = this;
@@ -61,25 +91,46 @@ ParseResult RequestParser::feed(std::string_view bytes) {
     }
     if (phase_ == Phase::MethodUnknown) return classify_unknown_method(bytes.size());
 
+    buffer_begin_ = bytes.data();
+    gap_begin_ = nullptr;
     llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
     switch (err) {
         case HPE_OK:
+            if (!finish_gap(bytes.data() + bytes.size())) return {ParseEvent::Error, bytes.size()};
             return {ParseEvent::NeedMore, bytes.size()};
         case HPE_PAUSED:
         case HPE_PAUSED_UPGRADE: {
-            auto consumed = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
+            // (HPE_PAUSED_UPGRADE cannot happen: on_headers_complete clears the upgrade.)
+            const char* end = llhttp_get_error_pos(&parser_);
+            auto consumed = static_cast<std::size_t>(end - bytes.data());
             if (err == HPE_PAUSED_UPGRADE) {
                 llhttp_resume_after_upgrade(&parser_);
             } else {
                 llhttp_resume(&parser_);
             }
             if (phase_ == Phase::Failed) return {ParseEvent::Error, consumed};
+            if (!finish_gap(end)) return {ParseEvent::Error, consumed};
             return {pause_event_, consumed};
         }
         case HPE_INVALID_METHOD:
             if (phase_ != Phase::Failed) {
+                // The empty lines llhttp skipped before the method are checked first, as they
+                // are when the input is split after them.
+                if (!finish_gap(llhttp_get_error_pos(&parser_))) {
+                    return {ParseEvent::Error, bytes.size()};
+                }
                 phase_ = Phase::MethodUnknown;
                 return classify_unknown_method(bytes.size());
+            }
+            return {ParseEvent::Error, bytes.size()};
+        case HPE_INVALID_VERSION:
+            if (phase_ != Phase::Failed && finish_gap(llhttp_get_error_pos(&parser_))) {
+                const char* reason = llhttp_get_error_reason(&parser_);
+                if (reason != nullptr && reason == kWellFormedUnknownVersion) {
+                    fail(505, "unsupported HTTP version");
+                } else {
+                    fail(400, reason != nullptr ? reason : "invalid HTTP version");
+                }
             }
             return {ParseEvent::Error, bytes.size()};
         default:
@@ -87,6 +138,16 @@ ParseResult RequestParser::feed(std::string_view bytes) {
                 phase_ = Phase::Failed;
                 error_status_ = 400;
                 error_reason_ = llhttp_get_error_reason(&parser_);
+            } else {
+                // A callback refused (417, 501, 505, a limit; llhttp reports HPE_USER or
+                // HPE_CB_*). A syntax error in the gap before that point takes precedence, as it
+                // does when the input is split inside that gap (finish_gap() then finds it first):
+                // the status must not depend on the split.
+                const char* gap = gap_begin_ != nullptr ? gap_begin_ : buffer_begin_;
+                const char* end = llhttp_get_error_pos(&parser_);
+                if (end != nullptr && gap <= end && end <= bytes.data() + bytes.size()) {
+                    scan_gap(gap, end);
+                }
             }
             return {ParseEvent::Error, bytes.size()};
     }
@@ -117,6 +178,74 @@ void RequestParser::next_message() {
     started_ = false;
     request_.clear();  // keeps its storage: no allocation per request on a keep-alive connection
     sink_ = nullptr;
+    reset_gap();
+}
+
+void RequestParser::reset_gap() noexcept {
+    gap_begin_ = nullptr;
+    gap_after_cr_ = false;
+    gap_at_line_start_ = false;
+    gap_literal_ = {};
+    gap_literal_matched_ = 0;
+}
+
+void RequestParser::expect_in_gap(Span after, std::string_view literal) noexcept {
+    gap_literal_after_ = after;
+    gap_literal_ = literal;
+    gap_literal_matched_ = 0;
+}
+
+int RequestParser::scan_gap(const char* from, const char* to) {
+    for (const char* c = from; c < to; ++c) {
+        if (!gap_literal_.empty()) {
+            if (*c != gap_literal_[gap_literal_matched_]) {
+                return fail(400, gap_literal_after_ == Span::Url
+                                     ? "not an HTTP/1.x request line"
+                                     : "chunk data not followed by CRLF");
+            }
+            if (++gap_literal_matched_ == gap_literal_.size()) gap_literal_ = {};
+        }
+        // RFC 9112 §2.2: a bare CR is refused. §5.2: obs-fold (a line that starts with SP or
+        // HTAB) is refused with 400 (the issue's policy).
+        if (gap_after_cr_ && *c != '\n') return fail(400, "bare CR");
+        if (gap_at_line_start_ && (*c == ' ' || *c == '\t')) return fail(400, "obs-fold");
+        gap_after_cr_ = *c == '\r';
+        gap_at_line_start_ = *c == '\n';
+    }
+    return 0;
+}
+
+int RequestParser::enter_span(Span kind, const char* at, std::size_t n) {
+    if (int status = scan_gap(gap_begin_ != nullptr ? gap_begin_ : buffer_begin_, at);
+        status != 0) {
+        return status;
+    }
+    // A span may only start once the expected literal is complete, unless it is the span that set
+    // the expectation, continued at the start of the next input (nothing in between).
+    if (!gap_literal_.empty() && (kind != gap_literal_after_ || gap_literal_matched_ != 0)) {
+        return fail(400, kind == Span::Body ? "chunk data not followed by CRLF"
+                                            : "not an HTTP/1.x request line");
+    }
+    if (n > 0) {
+        if (gap_after_cr_) return fail(400, "bare CR");
+        // llhttp hands a folded line's content as more of the value: " b" in "X: a\r\n b".
+        bool field = kind == Span::HeaderField || kind == Span::HeaderValue;
+        if (field && gap_at_line_start_ && (at[0] == ' ' || at[0] == '\t')) {
+            return fail(400, "obs-fold");
+        }
+        gap_after_cr_ = false;
+        gap_at_line_start_ = false;
+    }
+    gap_begin_ = at + n;
+    return 0;
+}
+
+bool RequestParser::finish_gap(const char* consumed_end) {
+    if (scan_gap(gap_begin_ != nullptr ? gap_begin_ : buffer_begin_, consumed_end) != 0) {
+        return false;
+    }
+    gap_begin_ = nullptr;  // the gap goes on at the start of the next input
+    return true;
 }
 
 int RequestParser::fail(int status, std::string reason) {
@@ -135,11 +264,13 @@ int RequestParser::on_message_begin(llhttp_t* p) {
     s.has_body_ = false;
     s.field_.clear();
     s.value_.clear();
+    s.field_count_ = 0;
     return 0;
 }
 
 int RequestParser::on_method(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
+    if (int status = s.enter_span(Span::Method, at, n); status != 0) return status;
     s.request_line_bytes_ += n;
     if (s.request_line_bytes_ > s.limits_.max_request_line_bytes) {
         return s.fail(414, "request line too long");
@@ -150,6 +281,8 @@ int RequestParser::on_method(llhttp_t* p, const char* at, std::size_t n) {
 
 int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
+    if (int status = s.enter_span(Span::Url, at, n); status != 0) return status;
+    s.expect_in_gap(Span::Url, kHttpVersionPrefix);
     s.request_line_bytes_ += n;
     if (s.request_line_bytes_ > s.limits_.max_request_line_bytes) {
         return s.fail(414, "request line too long");
@@ -160,6 +293,7 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
 
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
+    if (int status = s.enter_span(Span::HeaderField, at, n); status != 0) return status;
     s.header_bytes_ += n;
     if (s.header_bytes_ > s.limits_.max_header_bytes) {
         return s.fail(431, "header block too large");
@@ -170,7 +304,9 @@ int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
 
 int RequestParser::on_header_field_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.request_.headers.size() >= s.limits_.max_header_fields) {
+    // RFC 9110 §5.1: field-name = token. RFC 9112 §5.1: whitespace before the colon -> 400.
+    if (!is_field_name(s.field_)) return s.fail(400, "invalid field name");
+    if (++s.field_count_ > s.limits_.max_header_fields) {
         return s.fail(431, "too many header fields");
     }
     return 0;
@@ -178,6 +314,7 @@ int RequestParser::on_header_field_complete(llhttp_t* p) {
 
 int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
+    if (int status = s.enter_span(Span::HeaderValue, at, n); status != 0) return status;
     s.header_bytes_ += n;
     if (s.header_bytes_ > s.limits_.max_header_bytes) {
         return s.fail(431, "header block too large");
@@ -192,8 +329,14 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
     if (s.header_bytes_ > s.limits_.max_header_bytes) {
         return s.fail(431, "header block too large");
     }
-    // llhttp hands the value without leading OWS; trailing OWS is not part of it (RFC 9110 §5.5).
-    s.request_.headers.add(s.field_, trim_ows(s.value_));
+    if (!is_field_name(s.field_)) return s.fail(400, "invalid field name");
+    // A trailer field (after the head) is dropped: RFC 9110 §6.5.1 forbids merging it into the
+    // header fields, and no handler asks for trailers.
+    if (s.phase_ != Phase::Body) {
+        // llhttp hands the value without leading OWS; trailing OWS is not part of it (RFC 9110
+        // §5.5).
+        s.request_.headers.add(s.field_, trim_ows(s.value_));
+    }
     s.field_.clear();
     s.value_.clear();
     return 0;
@@ -201,6 +344,9 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
 
 int RequestParser::on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
+    // RFC 9110 §7.8: a server may ignore Upgrade, and we switch to no other protocol (nor tunnel
+    // CONNECT): the bytes after this message are the next HTTP/1.1 request, not another protocol.
+    p->upgrade = 0;
     int status = s.finish_head();
     if (status != 0) return status;
     s.has_body_ = (p->flags & F_CHUNKED) != 0 || p->content_length > 0;
@@ -214,6 +360,9 @@ int RequestParser::finish_head() {
     Request& r = request_;
     r.version = {llhttp_get_http_major(&parser_), llhttp_get_http_minor(&parser_)};
     r.method_kind = method_from_string(r.method);
+    // llhttp reads "GET /" + CRLF as HTTP/0.9 (usually caught earlier by the gap check, which
+    // needs the bytes after the head); the issue refuses HTTP/0.9 with 400, not 505.
+    if (r.version.major == 0) return fail(400, "HTTP/0.9 request");
     if (r.version.major != 1 || r.version.minor > 1) {
         return fail(505, "unsupported HTTP version");
     }
@@ -259,7 +408,9 @@ int RequestParser::finish_head() {
 bool RequestParser::split_target() {
     Request& r = request_;
     std::string_view target = r.target;
-    if (target.empty()) return false;
+    if (target.empty() || has_space_or_control(target)) return false;
+    // A fragment is never sent (RFC 9112 §3.2), neither in the path nor after the query.
+    if (target.find('#') != std::string_view::npos) return false;
     if (r.method_kind == Method::Connect) {
         // authority-form (RFC 9112 §3.2.3): no path.
         if (target.front() == '/' || !is_valid_host(target)) return false;
@@ -297,17 +448,31 @@ bool RequestParser::split_target() {
         r.has_query = true;
         r.query.assign(target.substr(question + 1));
     }
-    auto hash = r.raw_path.find('#');  // a fragment is never sent (RFC 9112 §3.2); refuse it
-    return hash == std::string::npos;
+    return true;
 }
 
 int RequestParser::on_body(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
+    if (int status = s.enter_span(Span::Body, at, n); status != 0) return status;
+    // llhttp counts the chunk down in content_length: at 0 this chunk's data ends here.
+    if ((p->flags & F_CHUNKED) != 0 && p->content_length == 0) {
+        s.expect_in_gap(Span::Body, kChunkDataEnd);
+    }
     s.body_bytes_ += n;
     if (s.body_bytes_ > s.limits_.max_body_bytes) return s.fail(413, "body too large");
     if (s.sink_ != nullptr) {
         int status = s.sink_->on_body_data(std::string_view(at, n));
         if (status != 0) return s.fail(status, "body rejected");
+    }
+    return 0;
+}
+
+int RequestParser::on_chunk_header(llhttp_t* p) {
+    auto& s = self(p);
+    // The chunk size is known before its data: refuse at once rather than read up to the limit
+    // (body_bytes_ never exceeds the limit here, so the subtraction cannot wrap).
+    if (p->content_length > s.limits_.max_body_bytes - s.body_bytes_) {
+        return s.fail(413, "chunk too large");
     }
     return 0;
 }

@@ -1,8 +1,16 @@
 #pragma once
-// RequestParser: an incremental, socket-free HTTP/1.1 request parser (RFC 9112) around llhttp in
-// strict mode, plus the checks llhttp leaves to the server: Host presence and uniqueness
+// RequestParser: an incremental, socket-free HTTP/1.1 request parser (RFC 9112) around llhttp with
+// no lenient flags, plus the checks llhttp leaves to the server: Host presence and uniqueness
 // (RFC 9112 §3.2), protocol version (505), Transfer-Encoding other than exactly "chunked"
 // (RFC 9112 §6.1), Expect values (417), and size limits (414 / 431 / 413).
+//
+// Debian's llhttp is built without LLHTTP_STRICT_MODE, so it also lets through syntax that RFC 9112
+// forbids. The wrapper refuses it (400): the bytes llhttp consumes between the spans it reports
+// (the "gaps": separators, line ends, chunk-size lines) are checked for a bare CR, a line that
+// starts with SP/HTAB (obs-fold, §5.2), a protocol other than "HTTP/" after the target (HTTP/0.9,
+// RTSP, ICE) and chunk data not followed by CRLF (§7.1); field names must be tokens (§5.1).
+// Upgrade is ignored (RFC 9110 §7.8): the connection stays HTTP/1.1. Trailer fields are parsed and
+// dropped, never merged into the header fields (RFC 9110 §6.5.1).
 //
 // feed() consumes bytes and stops at each point where the connection must decide something:
 //   HeadComplete    - a head whose body follows was parsed (only reported when the request has a
@@ -72,6 +80,10 @@ class RequestParser {
     // but well-formed method (501, RFC 9110 §9.1) from garbage (400).
     enum class Phase { Head, Body, Complete, MethodUnknown, Failed };
 
+    // What llhttp reports as a span (a callback with a pointer); everything between two spans is a
+    // gap that the wrapper checks itself (see scan_gap).
+    enum class Span { Method, Url, HeaderField, HeaderValue, Body };
+
     static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
     static int on_message_begin(llhttp_t* p);
     static int on_method(llhttp_t* p, const char* at, std::size_t n);
@@ -82,7 +94,16 @@ class RequestParser {
     static int on_header_value_complete(llhttp_t* p);
     static int on_headers_complete(llhttp_t* p);
     static int on_body(llhttp_t* p, const char* at, std::size_t n);
+    static int on_chunk_header(llhttp_t* p);
     static int on_message_complete(llhttp_t* p);
+
+    // Gap checks: enter_span() checks the gap that ends where a span starts; finish_gap() checks
+    // the gap at the end of the consumed input (it continues in the next feed).
+    int enter_span(Span kind, const char* at, std::size_t n);
+    int scan_gap(const char* from, const char* to);
+    bool finish_gap(const char* consumed_end);
+    void expect_in_gap(Span after, std::string_view literal) noexcept;
+    void reset_gap() noexcept;
 
     int fail(int status, std::string reason);
     int finish_head();
@@ -105,7 +126,18 @@ class RequestParser {
     BodySink* sink_ = nullptr;
     int error_status_ = 0;
     std::string error_reason_;
-    std::string message_start_;  // the first bytes of the current message (see MethodUnknown)
+    std::string message_start_;    // the first bytes of the current message (see MethodUnknown)
+    std::size_t field_count_ = 0;  // header and trailer fields of the current message
+
+    // Gap state. The input of the llhttp_execute() call in progress is [buffer_begin_, ...);
+    // gap_begin_ is where the current gap starts in it (nullptr: at buffer_begin_).
+    const char* buffer_begin_ = nullptr;
+    const char* gap_begin_ = nullptr;
+    bool gap_after_cr_ = false;       // the last gap byte was CR: LF must follow
+    bool gap_at_line_start_ = false;  // the last gap byte was LF: SP/HTAB here is obs-fold
+    std::string_view gap_literal_;    // the gap must start with this ...
+    std::size_t gap_literal_matched_ = 0;
+    Span gap_literal_after_ = Span::Url;  // ... because this span ended
 };
 
 }  // namespace cgikit::http

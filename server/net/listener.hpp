@@ -18,8 +18,14 @@ constexpr int kListenBacklog = 4096;
 // sockets have it from the start.
 unique_fd open_listener(const SocketAddress& address, std::error_code& error);
 
+// True if no socket holds `address` (a bind without SO_REUSEPORT succeeds); else sets `error`
+// (EADDRINUSE when another process, even one with SO_REUSEPORT, listens there).
+bool address_is_free(const SocketAddress& address, std::error_code& error);
+
 // Opens `count` reuse-port listeners on `address`. With port 0 the first socket picks a free port
-// and the others bind to that same port. On error, returns an empty vector and sets `error`.
+// and the others bind to that same port. A nonzero port already held by anyone (another cgikitd
+// included) is refused with EADDRINUSE rather than joined. On error, returns an empty vector and
+// sets `error`.
 std::vector<unique_fd> open_listener_group(SocketAddress address, int count,
                                            std::error_code& error);
 

@@ -38,6 +38,7 @@ void TimerQueue::insert(Timer& timer) noexcept {
         head_ = &timer;
     }
     timer.queue_ = this;
+    timer.armed_in_run_ = runs_;
 }
 
 void TimerQueue::unlink(Timer& timer) noexcept {
@@ -65,10 +66,16 @@ int TimerQueue::next_timeout_ms() const noexcept {
 
 void TimerQueue::run_expired() {
     update_now();
-    while (head_ != nullptr && head_->deadline_ <= now_) {
-        Timer& timer = *head_;
-        unlink(timer);
-        timer.on_expiry_();  // may destroy or re-arm `timer`; we do not touch it afterwards
+    const std::uint64_t run = ++runs_;
+    Timer* timer = head_;
+    while (timer != nullptr && timer->deadline_ <= now_) {
+        if (timer->armed_in_run_ == run) {  // armed by a callback of this run: next run
+            timer = timer->next_;
+            continue;
+        }
+        unlink(*timer);
+        timer->on_expiry_();  // may destroy or re-arm any timer: start again from the head
+        timer = head_;
     }
 }
 

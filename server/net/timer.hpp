@@ -4,6 +4,7 @@
 // inserted from the back: almost every timer in this server is "now + a fixed timeout", so the
 // insert point is the tail and arming, re-arming and cancelling are O(1) without allocation.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 
 namespace cgikit::net {
@@ -33,6 +34,7 @@ class Timer {
     Timer* prev_ = nullptr;
     Timer* next_ = nullptr;
     Clock::time_point deadline_{};
+    std::uint64_t armed_in_run_ = 0;  // TimerQueue::runs_ when it was armed
 };
 
 class TimerQueue {
@@ -44,7 +46,9 @@ class TimerQueue {
 
     // Milliseconds until the earliest deadline (for epoll_wait), -1 when there is none.
     int next_timeout_ms() const noexcept;
-    // Fires every timer whose deadline has passed. A callback may arm or cancel any timer.
+    // Fires every timer whose deadline had passed when it was called. A callback may arm or cancel
+    // any timer; a timer armed during the run waits for the next run even if it is already due, so
+    // a callback that re-arms its own timer for "now" cannot keep the loop from polling.
     void run_expired();
 
     Clock::time_point now() const noexcept { return now_; }
@@ -58,6 +62,7 @@ class TimerQueue {
     Timer* head_ = nullptr;
     Timer* tail_ = nullptr;
     Clock::time_point now_ = Clock::now();
+    std::uint64_t runs_ = 0;  // run_expired() calls so far
 };
 
 }  // namespace cgikit::net

@@ -6,7 +6,8 @@
 // piece the client shuts down its sending side.
 //
 // Checked, beyond ASan/UBSan/LSan: the connection always ends (a hang aborts after kHangLimit);
-// afterwards the server holds no socket of it; and what the client received is a sequence of
+// afterwards the server holds no descriptor of it (files of the docroot only as far as the open
+// file cache keeps them, see count_descriptors); and what the client received is a sequence of
 // well-formed HTTP/1.1 responses: status line, token header names, no CR/LF/NUL in values, Date
 // and Server on final responses, bodies framed by Content-Length or chunked, only statuses a static
 // server can give, and nothing at all after a response that said "Connection: close" (a request
@@ -62,22 +63,40 @@ constexpr std::chrono::seconds kHangLimit{5};
     std::abort();
 }
 
-// Sockets this process holds (the worker's listener, the client, the server's end of it). Only
-// sockets: the static file handler may keep files open in its cache between connections.
-int count_open_sockets() {
+// The descriptors this process holds, by kind. Files of the docroot are counted apart: the static
+// handler's open file cache keeps recently served ones open across connections, by design (the
+// first crash of this target, tests/fuzz/corpus/connection/regression-cached-file-fd, was this
+// harness counting a cached big.bin as a descriptor the connection had left behind, and waiting
+// for it to close until the hang watch fired).
+struct Descriptors {
+    int sockets = 0;        // the worker's listener, the client, the server's end of it
+    int docroot_files = 0;  // files under the document root
+    int others = 0;         // epoll, timers, eventfd, logs, /dev/null ...
+    int all_but_docroot() const noexcept { return sockets + others; }
+};
+
+Descriptors count_descriptors(std::string_view docroot) {
+    Descriptors counted;
     DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int count = 0;
-    char link[64];
+    if (dir == nullptr) std::abort();
+    const int own = ::dirfd(dir);
+    char link[4096];
     while (dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] == '.') continue;
+        if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == own) continue;
         std::string path = std::string("/proc/self/fd/") + entry->d_name;
         ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
-        if (n > 0 && std::string_view(link, static_cast<std::size_t>(n)).starts_with("socket:"))
-            ++count;
+        std::string_view target(link, n > 0 ? static_cast<std::size_t>(n) : 0);
+        if (target.starts_with("socket:")) {
+            ++counted.sockets;
+        } else if (target.size() > docroot.size() && target.starts_with(docroot) &&
+                   target[docroot.size()] == '/') {
+            ++counted.docroot_files;
+        } else {
+            ++counted.others;
+        }
     }
     ::closedir(dir);
-    return count;
+    return counted;
 }
 
 // ------------------------------------------------------------------ the server side, built once
@@ -353,7 +372,7 @@ void check_responses(const std::string& received) {
 std::string run_connection(std::string_view input, std::size_t piece) {
     Harness& h = harness();
     cgikit::net::EventLoop& loop = h.worker->loop();
-    const int sockets_before = count_open_sockets();
+    const Descriptors before = count_descriptors(h.config.root);
     cgikit::net::unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd ||
         ::connect(fd.get(), reinterpret_cast<sockaddr*>(&h.address), h.address_length) != 0) {
@@ -369,11 +388,22 @@ std::string run_connection(std::string_view input, std::size_t piece) {
     hang_watch.arm(loop.timers(), cgikit::net::Clock::now() + kHangLimit);
     loop.run([&] {
         client.send_next();
-        if (client.eof() && client.done_sending() && count_open_sockets() == sockets_before + 1)
-            loop.stop();  // the server closed its end and released everything of it
+        if (client.eof() && client.done_sending() &&
+            count_descriptors(h.config.root).sockets == before.sockets + 1)
+            loop.stop();  // the server closed its end of the connection
     });
     hang_watch.cancel();
     loop.remove(fd.get());
+    // Everything of the connection is released: nothing but the client's socket is new, and any
+    // docroot file still open is one the cache holds (a FileBody leaked besides shows as one more).
+    const Descriptors after = count_descriptors(h.config.root);
+    if (after.all_but_docroot() != before.all_but_docroot() + 1)
+        fail("the server kept a descriptor of the connection", client.received());
+    const auto cached = static_cast<int>(h.worker->static_context().file_cache.size());
+    if (after.docroot_files > cached)
+        fail(std::to_string(after.docroot_files) + " docroot files open, " +
+                 std::to_string(cached) + " in the cache",
+             client.received());
     return client.received();
 }
 
@@ -391,6 +421,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view input(reinterpret_cast<const char*>(data), size);
     if (!input.empty()) input.remove_prefix(1);
 
+    // Each input starts from an empty open file cache, so that it replays the same wherever it
+    // comes in a run; its second connection (below) then meets the files the first one cached.
+    harness().worker->static_context().file_cache.purge_expired(
+        cgikit::handlers::OpenFileCache::Clock::time_point::max());
     std::string received = run_connection(input, piece);
     check_responses(received);
     // Where the reads split the stream must not change a single byte of the answers (the parser

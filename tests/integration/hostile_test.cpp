@@ -13,6 +13,7 @@
 // Misbehaving CGI scripts (crash, hang, floods, disconnects) are in cgi_lifecycle_test.cpp.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -342,28 +343,28 @@ std::vector<Refused> syntax_cases() {
     };
 }
 
-// Where cgikitd (llhttp 8.1 plus our wrapper) falls short today; see the issue 7 report. Each is a
-// smuggling or resource risk, not a matter of taste, so they stay here, marked [!mayfail], until
-// fixed. (Not listed: "GET  /x" with two spaces is served; RFC 9112 §3 lets a recipient split the
-// request line on any whitespace, so that is a permitted reading, not a gap.)
+// Where cgikitd (llhttp 8.1 plus our wrapper) fell short (see the issue 7 report), now refused by
+// the request parser wrapper. Each is a smuggling or resource risk, not a matter of taste. (Not
+// listed: "GET  /x" with two spaces is served; RFC 9112 §3 lets a recipient split the request
+// line on any whitespace, so that is a permitted reading, not a gap.)
 std::vector<Refused> known_gaps() {
     return {
-        // A lone CR ending the header block: llhttp accepts any byte after it, so the byte is
-        // swallowed and the request behind it is answered (a front end that sees "\r" as part of
-        // the next line disagrees about where the request ends).
+        // A lone CR ending the header block: llhttp accepts any byte after it, so the byte was
+        // swallowed and the request behind it answered (a front end that sees "\r" as part of the
+        // next line disagrees about where the request ends).
         {"bare CR ends the head, then a pipelined request",
          "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\rX"s, k400},
-        // obs-fold (RFC 9112 §5.2; the issue's policy: 400). Accepted today, so a folded
-        // Transfer-Encoding or Content-Length frames the body for us and not for a front end that
-        // ignores the continuation line.
+        // obs-fold (RFC 9112 §5.2; the issue's policy: 400). Accepted by llhttp, so a folded
+        // Transfer-Encoding or Content-Length would frame the body for us and not for a front end
+        // that ignores the continuation line.
         {"Transfer-Encoding value on a folded line", te("Transfer-Encoding:\r\n chunked\r\n"),
          k400},
         {"Transfer-Encoding name on a continuation line",
          te("Host2: x\r\n Transfer-Encoding: chunked\r\n"), k400},
         {"Content-Length folded", te("Content-Length:\r\n 3\r\n", "abc"), k400},
         {"trailer folded", chunked("0\r\nX: y\r\n z\r\n\r\n"), k400},
-        // A chunk size over limits.body_bytes: the limit is only checked as data arrives, so the
-        // server reads everything that follows as chunk data and answers 408 at the header
+        // A chunk size over limits.body_bytes: were the limit only checked as data arrives, the
+        // server would read everything that follows as chunk data and answer 408 at the header
         // timeout instead of 413 at once.
         {"chunk size just under 2^64", chunked("ffffffffffffffff\r\nabc\r\n0\r\n\r\n"), k400or413},
         {"chunk size over the body limit", chunked("100000\r\nabc\r\n0\r\n\r\n"), k400or413},
@@ -450,7 +451,7 @@ TEST_CASE("strict syntax: bare CR, NUL and stray whitespace in the head are refu
 }
 
 TEST_CASE("known gaps: bare CR after the head, obs-fold, chunk sizes over the body limit",
-          "[hostile][smuggling][!mayfail]") {
+          "[hostile][smuggling]") {
     check_all_refused(known_gaps());
 }
 
@@ -611,6 +612,102 @@ TEST_CASE(
     while (count_open_fds(server.pid()) > server_fds_before && Clock::now() < deadline)
         std::this_thread::sleep_for(20ms);
     CHECK(count_open_fds(server.pid()) <= server_fds_before);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Regressions from the whole-connection fuzz target (tests/fuzz/connection_fuzz.cpp)
+
+namespace {
+
+// Sends `bytes` in pieces of `piece` bytes (TCP_NODELAY: one segment each), shuts down the sending
+// side right after the last one, and returns everything received until the server closed.
+std::optional<std::string> send_in_pieces_then_close(std::uint16_t port, std::string_view bytes,
+                                                     std::size_t piece,
+                                                     std::chrono::milliseconds timeout) {
+    RawClient client(port);
+    int one = 1;
+    ::setsockopt(client.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (std::size_t at = 0; at < bytes.size(); at += piece)
+        client.send(std::string(bytes.substr(at, piece)));
+    client.shutdown_write();
+    return client.read_until_close(timeout);
+}
+
+std::string without_dates(std::string text) {
+    for (std::size_t at; (at = text.find("\r\nDate: ")) != std::string::npos;)
+        text.erase(at + 2, text.find("\r\n", at + 2) - at);
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "fuzz regression: a cached file then a refused path, in 1-byte pieces, ends at once "
+    "and leaves no descriptor",
+    "[hostile][fuzz-regression]") {
+    // tests/fuzz/corpus/connection/regression-cached-file-fd over TCP: the open file cache keeps
+    // big.bin open after the connection (by design, for about a second); the connection itself
+    // must still end as soon as the client is done, with the same answers as in one write.
+    const std::string input =
+        "GET /big.bin HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+        "GET /outside HTTP/1.0\r\n\r\n";
+    Site site;
+    site.dir.write("big.bin", std::string(300 * 1024, 'b'));
+    REQUIRE(::symlink("/etc/passwd", (site.dir.path() + "/outside").c_str()) == 0);
+    // Long timeouts: a connection that waits for one instead of ending shows as a late close.
+    TestServer server({.root = site.dir.path(),
+                       .config_json = R"({"timeouts": {"header_read": 20, "keep_alive": 20}})",
+                       .workers = 1});
+    const int fds_idle = idle_fds(server);
+
+    const auto start = Clock::now();
+    auto in_pieces = send_in_pieces_then_close(server.port(), input, 1, 10s);
+    const double took_ms = ms_between(start, Clock::now());
+    REQUIRE(in_pieces);
+    auto whole = send_in_pieces_then_close(server.port(), input, input.size(), 10s);
+    REQUIRE(whole);
+    CHECK(took_ms < 3000);
+    CHECK(in_pieces->rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(in_pieces->find("Content-Length: 307200\r\n") != std::string::npos);
+    const auto second = in_pieces->find("HTTP/1.1 404 ");
+    CHECK(second != std::string::npos);
+    CHECK(in_pieces->find("root:") == std::string::npos);  // the symlink is never followed
+    CHECK(without_dates(*in_pieces) == without_dates(*whole));
+    // The cached descriptor of big.bin goes within the cache's lifetime (a second, swept).
+    auto deadline = Clock::now() + 5s;
+    while (count_open_fds(server.pid()) > fds_idle && Clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    CHECK(count_open_fds(server.pid()) <= fds_idle);
+}
+
+TEST_CASE("fuzz regression: a client that half-closes with its last bytes is let go at once",
+          "[hostile][fuzz-regression][!mayfail]") {
+    // Found by fuzz_connection (tests/fuzz/corpus/connection/regression-fin-with-last-piece): the
+    // end of the stream arriving together with the last bytes of a request must close the
+    // connection then, not when the header (408) or keep-alive timeout fires. Over loopback the FIN
+    // often shares the server's wake-up with the last segment; a few tries make that near certain.
+    // [!mayfail] until Connection stops treating a short read as "socket drained" once the peer
+    // has shut down (EPOLLRDHUP): a FIN raises no further edge, only recv(2) == 0 shows it.
+    Site site;
+    TestServer server({.root = site.dir.path(),
+                       .config_json = R"({"timeouts": {"header_read": 20, "keep_alive": 20}})",
+                       .workers = 1});
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        INFO("attempt " << attempt);
+        const auto start = Clock::now();
+        auto received = send_in_pieces_then_close(server.port(),
+                                                  "GET /hello.txt HTTP/1.1\r\nHost: t\r\n", 5, 5s);
+        REQUIRE(received);
+        CHECK(received->empty());  // an unfinished request is not answered
+        CHECK(ms_between(start, Clock::now()) < 2000);
+        // And a complete request on a keep-alive connection: answered, then let go.
+        const auto again = Clock::now();
+        received = send_in_pieces_then_close(server.port(),
+                                             "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n", 7, 5s);
+        REQUIRE(received);
+        CHECK(received->rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        CHECK(ms_between(again, Clock::now()) < 2000);
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -844,11 +941,9 @@ TEST_CASE("descriptor exhaustion: no spinning on accept, answers what it can, re
     CHECK(server->stop() == 0);  // and it still shuts down cleanly
 }
 
-TEST_CASE("descriptor exhaustion: an existing file is never answered 404",
-          "[hostile][fds][!mayfail]") {
-    // Today open(2) failing with EMFILE falls into the "not found" branch of the static handler:
-    // a client (and any cache in between) is told the file does not exist. It should be 503
-    // (RFC 9110 §15.6.4: a temporary overload), so that the client retries.
+TEST_CASE("descriptor exhaustion: an existing file is never answered 404", "[hostile][fds]") {
+    // open(2) failing with EMFILE/ENFILE is a temporary overload, not a missing file: 503 (RFC
+    // 9110 §15.6.4) with Retry-After, so that the client (and any cache in between) retries.
     if (server_has_vptr_checks()) {
         WARN(
             "cgikitd is built with UBSan's vptr check, which cannot run out of descriptors: "

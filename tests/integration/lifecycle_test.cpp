@@ -286,13 +286,13 @@ TEST_CASE("shutdown grace bounds a request that never completes", "[lifecycle][s
     CHECK(seconds_since(start) < 2.0);
 }
 
-TEST_CASE("a signal right after startup is handled, not fatal", "[lifecycle][!mayfail]") {
-    // "listening on" is logged while the listeners are bound, but SIGTERM/SIGINT/SIGHUP are only
-    // blocked (for sigwait) later, in Server::run(). A signal in between takes its default action:
-    // SIGHUP from a logrotate run at that moment kills the server; SIGTERM ends it without the
-    // graceful path (no exit code 0). Blocking the signals first thing in main() closes the gap.
-    // The gap is short: many workers widen it, and several starts make hitting it likely (about
-    // half of the runs fail while the bug is there, none once it is fixed).
+TEST_CASE("a signal right after startup is handled, not fatal", "[lifecycle]") {
+    // "listening on" is logged while the listeners are bound, and sigwait() only starts later, in
+    // Server::run(). Were SIGTERM/SIGINT/SIGHUP unblocked in between, a signal would take its
+    // default action: SIGHUP from a logrotate run at that moment would kill the server, SIGTERM
+    // would end it without the graceful path. main() blocks them first thing. The window was
+    // short: many workers widen it, and several starts make hitting it likely (about half of the
+    // runs failed while the bug was there).
     Site site;
     for (int attempt = 0; attempt < 3; ++attempt) {
         INFO("attempt " << attempt);
@@ -337,11 +337,10 @@ TEST_CASE("SIGHUP reopens the log files (logrotate)", "[lifecycle][logs]") {
     CHECK(server.stop() == 0);
 }
 
-TEST_CASE("a log file that cannot be reopened is reported", "[lifecycle][logs][!mayfail]") {
+TEST_CASE("a log file that cannot be reopened is reported", "[lifecycle][logs]") {
     // Started as root, the server opens its logs before switching to "nobody"; SIGHUP reopens them
-    // as "nobody". In a directory only root may write to (like /var/log) the reopen fails, and
-    // today it fails silently: every later line goes to the rotated file. It should at least say
-    // so in the error log.
+    // as "nobody". In a directory only root may write to (like /var/log) the reopen fails; every
+    // later line goes to the rotated file, so the error log must at least say so.
     if (::geteuid() != 0) {
         WARN("not root: nothing to check (the failure comes from dropping privileges)");
         return;
@@ -481,11 +480,11 @@ TEST_CASE("a port already in use: exit code 2 naming the address", "[lifecycle][
 }
 
 TEST_CASE("a second server on a port another cgikitd serves refuses to start",
-          "[lifecycle][startup][!mayfail]") {
+          "[lifecycle][startup]") {
     // Every listener sets SO_REUSEPORT, and the kernel lets any socket of the same user join the
-    // group: a second cgikitd started by mistake on a busy port starts "successfully" and takes
-    // about half of the first one's connections. It should fail with exit code 2 like any other
-    // bind error (e.g. probe-bind the address once without SO_REUSEPORT first).
+    // group: a second cgikitd started by mistake on a busy port would start "successfully" and
+    // take about half of the first one's connections. It fails with exit code 2 like any other
+    // bind error (the listener group probe-binds the address without SO_REUSEPORT first).
     Site site;
     TestServer first({.root = site.dir.path(), .workers = 1});
     std::string address = "127.0.0.1:" + std::to_string(first.port());

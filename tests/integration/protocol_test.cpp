@@ -3,7 +3,8 @@
 // closes, and nothing pipelined behind it is ever answered.
 //
 // Tests tagged [!mayfail] show where cgikitd disagrees with the RFCs or the foundation issue today
-// (see the report); they should pass once the parser is fixed.
+// (see the report); they should pass once the parser is fixed. Tests tagged [strict] were such
+// disagreements (llhttp without strict mode lets them through), now refused by the parser wrapper.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
@@ -427,13 +428,13 @@ TEST_CASE("the default limits: 8 KiB request line, 16 KiB header block, 100 fiel
 }
 
 // ------------------------------------------------------------------------------------------------
-// Disagreements with RFC 9110/9112 or the issue (see the request parser unit tests)
+// What llhttp lets through and the parser wrapper refuses (see the request parser unit tests)
 
-TEST_CASE("an Upgrade request gets exactly one response", "[protocol][!mayfail]") {
-    // RFC 9110 §7.8: a server may ignore Upgrade, and then it answers the request normally. Today
-    // the parser reports a phantom empty message after it, which is answered 400: the client
-    // receives a response it never asked for and every later response is off by one.
-    // (curl --http2 against http:// sends exactly this.)
+TEST_CASE("an Upgrade request gets exactly one response", "[protocol]") {
+    // RFC 9110 §7.8: a server may ignore Upgrade, and then it answers the request normally. A
+    // phantom empty message after it (answered 400) would be a response the client never asked
+    // for, and every later response would be off by one. (curl --http2 against http:// sends
+    // exactly this.)
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     RawClient client(server.port());
@@ -453,40 +454,39 @@ TEST_CASE("an Upgrade request gets exactly one response", "[protocol][!mayfail]"
     CHECK(rest->empty());
 }
 
-TEST_CASE("obs-fold -> 400", "[protocol][strict][!mayfail]") {
+TEST_CASE("obs-fold -> 400", "[protocol][strict]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     check_refused(server.port(), get("/hello.txt", "X: a\r\n b\r\n"), 400);
 }
 
-TEST_CASE("whitespace before the colon, an empty field name -> 400",
-          "[protocol][strict][!mayfail]") {
+TEST_CASE("whitespace before the colon, an empty field name -> 400", "[protocol][strict]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     check_refused(server.port(), get("/hello.txt", "X : b\r\n"), 400);
     check_refused(server.port(), get("/hello.txt", ": b\r\n"), 400);
 }
 
-TEST_CASE("a fragment after the query -> 400", "[protocol][strict][!mayfail]") {
+TEST_CASE("a fragment after the query -> 400", "[protocol][strict]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     check_refused(server.port(), get("/hello.txt?a#frag"), 400);
 }
 
-TEST_CASE("an RTSP request line -> 400", "[protocol][strict][!mayfail]") {
+TEST_CASE("an RTSP request line -> 400", "[protocol][strict]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     check_refused(server.port(), "GET /hello.txt RTSP/1.0\r\nHost: t\r\n\r\n", 400);
 }
 
-TEST_CASE("HTTP/1.2 and HTTP/3.0 -> 505", "[protocol][strict][!mayfail]") {
+TEST_CASE("HTTP/1.2 and HTTP/3.0 -> 505", "[protocol][strict]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     check_refused(server.port(), "GET /hello.txt HTTP/1.2\r\nHost: t\r\n\r\n", 505);
     check_refused(server.port(), "GET /hello.txt HTTP/3.0\r\nHost: t\r\n\r\n", 505);
 }
 
-TEST_CASE("chunk data not followed by CRLF -> 400", "[protocol][strict][!mayfail]") {
+TEST_CASE("chunk data not followed by CRLF -> 400", "[protocol][strict]") {
     // A request smuggling vector: the two bytes after the chunk data are skipped unchecked.
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
@@ -494,9 +494,8 @@ TEST_CASE("chunk data not followed by CRLF -> 400", "[protocol][strict][!mayfail
                   kPostRequest + "Transfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n", 400);
 }
 
-TEST_CASE("an HTTP/0.9 request is refused with 400 at once", "[protocol][strict][!mayfail]") {
-    // Today the server waits for a version that never comes and answers 408 after the header
-    // timeout (1 s in this config).
+TEST_CASE("an HTTP/0.9 request is refused with 400 at once", "[protocol][strict]") {
+    // Not after the header timeout (1 s in this config), waiting for a version that never comes.
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     RawClient client(server.port());

@@ -89,6 +89,7 @@ void check_child_stdin(const BodySpool::FinishResult& result, const std::string&
 }  // namespace
 
 TEST_CASE("an empty body is /dev/null", "[body_spool]") {
+    CHECK(BodySpool(16, "/tmp", 100).describe_error().empty());  // no error, nothing to say
     TempDirectory directory;
     BodySpool spool(1024, directory.path(), 1 << 20);
     CHECK_FALSE(spool.append(""));
@@ -156,6 +157,7 @@ TEST_CASE("over max_bytes is 413 and the spool stays failed", "[body_spool]") {
     BodySpool::FinishResult result = spool.finish();
     CHECK(result.error == SpoolErrc::body_too_large);
     CHECK_FALSE(result.fd);
+    CHECK(spool.describe_error() == "request body over the configured limit");
     CHECK(spool.finish().error == SpoolErrc::finished);
     CHECK(spool.append("y") == SpoolErrc::finished);
     CHECK(spool_error_status(SpoolErrc::finished) == 500);
@@ -168,6 +170,9 @@ TEST_CASE("I/O errors keep their errno for the log line", "[body_spool]") {
         const std::error_code error = spool.append("5");
         CHECK(error == std::errc::no_such_file_or_directory);
         CHECK(spool_error_status(error) == 500);
+        CHECK(spool.error() == std::errc::no_such_file_or_directory);
+        CHECK(spool.describe_error() ==
+              "spooling the request body in /nonexistent/cgikit/spool: No such file or directory");
         CHECK(spool.finish().error == std::errc::no_such_file_or_directory);
     }
     SECTION("a write that fails (file size limit, standing in for ENOSPC)") {
@@ -190,6 +195,8 @@ TEST_CASE("I/O errors keep their errno for the log line", "[body_spool]") {
         CHECK(error == std::errc::file_too_large);
         CHECK(spool_error_status(error) == 500);
         CHECK(spool.append("x") == std::errc::file_too_large);
+        CHECK(spool.describe_error() ==
+              "spooling the request body in " + directory.path() + ": File too large");
         CHECK(directory.entries().empty());
     }
     CHECK(spool_error_status(std::make_error_code(std::errc::no_space_on_device)) == 507);

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +50,7 @@ class DocRoot {
         std::ofstream(p, std::ios::binary) << contents;
     }
     const StaticContext& context() const { return context_; }
+    StaticContext& mutable_context() { return context_; }
 
   private:
     std::string path_;
@@ -71,7 +74,61 @@ std::string header(const Response& r, std::string_view name) {
     return value ? std::string(*value) : std::string("<none>");
 }
 
+// Holds every free descriptor of this process (under a soft limit lowered to `limit`) until
+// destroyed, so that the next open(2) fails with EMFILE.
+class DescriptorsExhausted {
+  public:
+    explicit DescriptorsExhausted(rlim_t limit) {
+        REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+        rlimit low = saved_;
+        low.rlim_cur = std::min<rlim_t>(limit, saved_.rlim_cur);
+        REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+        for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;)
+            held_.push_back(fd);
+    }
+    DescriptorsExhausted(const DescriptorsExhausted&) = delete;
+    DescriptorsExhausted& operator=(const DescriptorsExhausted&) = delete;
+    ~DescriptorsExhausted() {
+        for (int fd : held_)
+            ::close(fd);
+        ::setrlimit(RLIMIT_NOFILE, &saved_);
+    }
+
+  private:
+    rlimit saved_{};
+    std::vector<int> held_;
+};
+
 }  // namespace
+
+TEST_CASE("serve_static answers 503 and logs when it runs out of descriptors", "[static][fds]") {
+    // An existing file the server cannot open for want of descriptors must not be called missing
+    // (404): that is what a client and every cache on the way would remember.
+    DocRoot root;
+    root.write("hello.txt", "hello world\n");
+    root.write("sub/index.html", "<p>sub</p>\n");
+    std::vector<std::string> logged;
+    root.mutable_context().log_error = [&](const Request&, std::string_view message) {
+        logged.emplace_back(message);
+    };
+    std::vector<Response> answers;
+    {
+        DescriptorsExhausted exhausted(256);
+        answers.push_back(serve_static(get("/hello.txt"), "/hello.txt", root.context()));
+        answers.push_back(serve_static(get("/sub/"), "/sub/", root.context()));
+    }
+    for (const Response& r : answers) {
+        CHECK(r.status == 503);
+        CHECK(header(r, "Retry-After") == "1");
+    }
+    REQUIRE(logged.size() == 2);
+    CHECK(logged[0].find("/hello.txt") != std::string::npos);
+    CHECK(logged[0].find("Too many open files") != std::string::npos);
+    CHECK(root.context().file_cache.size() == 0);  // nothing about the failure is remembered
+    // Descriptors back: served as usual.
+    CHECK(serve_static(get("/hello.txt"), "/hello.txt", root.context()).status == 200);
+    CHECK(serve_static(get("/sub/"), "/sub/", root.context()).status == 200);
+}
 
 TEST_CASE("serve_static sends a small file from memory and caches it", "[static]") {
     DocRoot root;

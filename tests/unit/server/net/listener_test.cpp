@@ -156,6 +156,26 @@ TEST_CASE("a port held by a socket without SO_REUSEPORT is an error, not a parti
     CHECK(error == std::error_code(EADDRINUSE, std::system_category()));
 }
 
+TEST_CASE("a port another reuse-port group listens on is refused, not joined", "[listener]") {
+    // Another cgikitd (same user, SO_REUSEPORT) on the port: the kernel would let a second group
+    // join it and share its connections; the probe bind refuses it.
+    std::error_code error;
+    auto first = open_listener_group(address("127.0.0.1:0"), 2, error);
+    REQUIRE(first.size() == 2);
+    auto taken = *SocketAddress::local_of(first[0].get());
+    CHECK_FALSE(cgikit::net::address_is_free(taken, error));
+    CHECK(error == std::error_code(EADDRINUSE, std::system_category()));
+    error.clear();
+    auto second = open_listener_group(taken, 2, error);
+    CHECK(second.empty());
+    CHECK(error == std::error_code(EADDRINUSE, std::system_category()));
+    // Once the first group is gone the port is free again.
+    first.clear();
+    error.clear();
+    CHECK(cgikit::net::address_is_free(taken, error));
+    CHECK(open_listener_group(taken, 2, error).size() == 2);
+}
+
 TEST_CASE("an address that is not local is an error", "[listener]") {
     std::error_code error;
     auto group = open_listener_group(address("192.0.2.1:0"), 2, error);  // TEST-NET-1
