@@ -206,6 +206,12 @@ Connection::Step Connection::on_parse_event(http::ParseEvent event) {
             on_message_complete();
             return Step::Continue;
         case http::ParseEvent::Error:
+            if (spool_sink_.spool && spool_sink_.spool->error()) {
+                // The body could not be stored: the log line says why (ENOSPC, EDQUOT, EIO...).
+                respond_error(parser_.error_status(),
+                              parser_.error_reason() + ": " + spool_sink_.spool->describe_error());
+                return Step::Continue;
+            }
             respond_error(parser_.error_status(), parser_.error_reason());
             return Step::Continue;
     }
@@ -680,7 +686,10 @@ void Connection::begin_lingering_close() {
 }
 
 Connection::Step Connection::step_lingering() {
-    while (can_read_) {
+    // Read and drop until the client's EOF or the linger timer: closing while it still sends
+    // (an upload after a 413) would reset the connection and destroy the answer (RFC 9112 §9.6).
+    while (true) {
+        if (!can_read_) return Step::Wait;
         char discard[4096];
         ssize_t n = ::recv(fd_.get(), discard, sizeof discard, 0);
         if (n > 0) continue;

@@ -76,6 +76,9 @@ Worker::Worker(const SharedState& shared, std::vector<ListenSocket> listeners, u
     static_context_.root_fd = shared.root_fd;
     static_context_.index_files = &shared.config->index_files;
     static_context_.mime = shared.mime;
+    static_context_.log_error = [this](const http::Request& request, std::string_view message) {
+        log_error("error", request.id, request.peer.remote_address, message);
+    };
     if (stop_signal_->fd() < 0) throw std::runtime_error("eventfd failed");
     file_cache_sweep_.arm_after(loop_.timers(), handlers::OpenFileCache::kTimeToLive);
     loop_.add(stop_signal_->fd(), EPOLLIN, stop_signal_.get());

@@ -3,8 +3,7 @@
  * (pipes, pidfd, signal reset, waiting), which glibc's ~0.4 ms start-up on this VM would hide. */
 static const char out[] = "Content-Type: text/plain\n\nhello\n";
 
-static long raw_syscall3(long number, long a, long b, long c)
-{
+static long raw_syscall3(long number, long a, long b, long c) {
     long result;
     __asm__ volatile("syscall"
                      : "=a"(result)
@@ -13,8 +12,7 @@ static long raw_syscall3(long number, long a, long b, long c)
     return result;
 }
 
-void _start(void)
-{
+void _start(void) {
     long written = raw_syscall3(1 /* write */, 1, (long)out, sizeof out - 1);
     raw_syscall3(60 /* exit */, written == (long)(sizeof out - 1) ? 0 : 1, 0, 0);
     for (;;) {

@@ -1,5 +1,7 @@
 #include "handlers/open_file_cache.hpp"
 
+#include <algorithm>
+
 namespace cgikit::handlers {
 
 const OpenFile* OpenFileCache::find(std::string_view key, Clock::time_point now) {
@@ -18,6 +20,12 @@ const OpenFile& OpenFileCache::insert(std::string_view key, OpenFile file, Clock
     auto [it, inserted] =
         entries_.insert_or_assign(std::string(key), Entry{std::move(file), now + kTimeToLive});
     return it->second.file;
+}
+
+std::size_t OpenFileCache::open_descriptors() const noexcept {
+    return static_cast<std::size_t>(
+        std::count_if(entries_.begin(), entries_.end(),
+                      [](const auto& item) { return item.second.file.fd.valid(); }));
 }
 
 void OpenFileCache::purge_expired(Clock::time_point now) {

@@ -59,6 +59,9 @@ class OpenFileCache {
     // Drops every expired entry (closing its descriptor).
     void purge_expired(Clock::time_point now);
     std::size_t size() const noexcept { return entries_.size(); }
+    // Entries that hold a descriptor (the others keep their bytes): what the cache adds to the
+    // worker's open files.
+    std::size_t open_descriptors() const noexcept;
 
   private:
     struct Entry {

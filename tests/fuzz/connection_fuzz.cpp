@@ -399,10 +399,10 @@ std::string run_connection(std::string_view input, std::size_t piece) {
     const Descriptors after = count_descriptors(h.config.root);
     if (after.all_but_docroot() != before.all_but_docroot() + 1)
         fail("the server kept a descriptor of the connection", client.received());
-    const auto cached = static_cast<int>(h.worker->static_context().file_cache.size());
+    const auto cached = static_cast<int>(h.worker->static_context().file_cache.open_descriptors());
     if (after.docroot_files > cached)
         fail(std::to_string(after.docroot_files) + " docroot files open, " +
-                 std::to_string(cached) + " in the cache",
+                 std::to_string(cached) + " held by the cache",
              client.received());
     return client.received();
 }

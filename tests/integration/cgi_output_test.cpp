@@ -471,8 +471,7 @@ TEST_CASE("CGI output: the error log records a script's non-zero exit and its cr
                                  std::chrono::seconds(2)));
 }
 
-TEST_CASE("CGI output: a crash after the headers truncates the response visibly",
-          "[cgi][output]") {
+TEST_CASE("CGI output: a crash after the headers truncates the response visibly", "[cgi][output]") {
     TempDir root;
     TestServer server(cgi_server(root));
     RawClient client(server.port());

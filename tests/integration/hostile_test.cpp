@@ -681,13 +681,12 @@ TEST_CASE(
 }
 
 TEST_CASE("fuzz regression: a client that half-closes with its last bytes is let go at once",
-          "[hostile][fuzz-regression][!mayfail]") {
+          "[hostile][fuzz-regression]") {
     // Found by fuzz_connection (tests/fuzz/corpus/connection/regression-fin-with-last-piece): the
     // end of the stream arriving together with the last bytes of a request must close the
     // connection then, not when the header (408) or keep-alive timeout fires. Over loopback the FIN
     // often shares the server's wake-up with the last segment; a few tries make that near certain.
-    // [!mayfail] until Connection stops treating a short read as "socket drained" once the peer
-    // has shut down (EPOLLRDHUP): a FIN raises no further edge, only recv(2) == 0 shows it.
+    // (A FIN raises no further edge of its own: only a recv(2) returning 0 shows it.)
     Site site;
     TestServer server({.root = site.dir.path(),
                        .config_json = R"({"timeouts": {"header_read": 20, "keep_alive": 20}})",
@@ -1025,8 +1024,7 @@ TEST_CASE("a full CGI spool directory: 507, a log line, nothing left behind, sti
     CHECK(request(server.port(), "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").status == 200);
 }
 
-TEST_CASE("a full CGI spool directory: the log line names the cause",
-          "[hostile][spool][!mayfail]") {
+TEST_CASE("a full CGI spool directory: the log line names the cause", "[hostile][spool]") {
     // Today the line reads "rejected request (507): body rejected": an operator cannot tell a
     // full disk from a policy decision. It should name the directory and the errno.
     SpoolFull fixture;

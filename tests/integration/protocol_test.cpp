@@ -5,7 +5,10 @@
 // Tests tagged [!mayfail] show where cgikitd disagrees with the RFCs or the foundation issue today
 // (see the report); they should pass once the parser is fixed. Tests tagged [strict] were such
 // disagreements (llhttp without strict mode lets them through), now refused by the parser wrapper.
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -363,6 +366,35 @@ TEST_CASE("refused requests: status, close, the pipelined request is never answe
          }) {
         check_refused(server.port(), c.request, c.status);
     }
+}
+
+TEST_CASE("an upload still arriving after its 413 does not reset the answer away",
+          "[protocol][limits]") {
+    // Refused on its head, the client keeps sending the body it announced. Closing with those
+    // bytes unread would send a reset that destroys the 413 in the client's buffer (RFC 9112
+    // §9.6): the server must read and drop them until the client is done (lingering close).
+    Site site;
+    TestServer server({.root = site.dir.path(), .config_json = kConfig});
+    RawClient client(server.port());
+    // Like a browser: the whole upload goes out before the answer is read. Every byte must be
+    // taken: a server that closed instead would reset the connection, and send() would fail.
+    const std::string upload =
+        "POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 4000000\r\n\r\n" +
+        std::string(2 * 1024 * 1024, 'x');
+    std::size_t sent = 0;
+    while (sent < upload.size()) {
+        ssize_t n = ::send(client.fd(), upload.data() + sent, upload.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+    CHECK(sent == upload.size());
+    auto answer = client.read_response(false, 3s);
+    REQUIRE(answer);
+    CHECK(answer->status == 413);
+    // Lingering ends when the client has finished: its FIN lets the server close at once.
+    client.shutdown_write();
+    CHECK(client.closed_by_server(3s));
 }
 
 TEST_CASE("limits: 414, 431 for bytes and for fields, 413 declared and chunked",

@@ -89,9 +89,12 @@ TEST_CASE("OpenFileCache closes the descriptors it drops", "[open_file_cache]") 
         file = OpenFile{};
         file.fd = cgikit::net::unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
         cache.insert("/b", std::move(file), t0);
+        cache.insert("/inline", small_file("bytes, no descriptor"), t0);
         CHECK(open_descriptor_count() == before + 2);
+        CHECK(cache.open_descriptors() == 2);  // what the cache adds to the open files
         cache.purge_expired(t0 + OpenFileCache::kTimeToLive);
         CHECK(cache.size() == 0);
+        CHECK(cache.open_descriptors() == 0);
         CHECK(open_descriptor_count() == before);
         file = OpenFile{};
         file.fd = cgikit::net::unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
