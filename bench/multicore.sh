@@ -9,13 +9,13 @@
 # that it stays comparable when the client shares the cores. Ratio = 2 workers / 1 worker
 # (<= 1.0 meets the target).
 #
-# env: N_STATIC (default 200000), N_CGI (4000), CONNS (50), WORKLOADS ("s1k_ka cgi_ka"),
+# env: N_STATIC (default 400000), N_CGI (10000: fewer swing by ±10% run to run), CONNS (50), WORKLOADS ("s1k_ka cgi_ka"),
 #      BUILD (cgikitd's build dir). Output: one line per workload and worker count, then the ratios.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-N_STATIC=${N_STATIC:-200000}
-N_CGI=${N_CGI:-4000}
+N_STATIC=${N_STATIC:-400000}
+N_CGI=${N_CGI:-10000}
 CONNS=${CONNS:-50}
 WORKLOADS=${WORKLOADS:-"s1k_ka cgi_ka"}
 

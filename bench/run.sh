@@ -3,6 +3,7 @@
 #
 #   bench/run.sh            # the full run, ~15 min: spawn floor, anchors (all peers, 2 passes),
 #                           # idle connections; needs bench/setup.sh once and a quiet machine
+#   bench/run.sh --table DIR  # the table again from a finished run's results (no measuring)
 #   bench/run.sh --quick    # smoke test, ~15 s: 1 s per cell, lighttpd (if installed) and cgikitd,
 #                           # two workloads; proves the harness and the server work, measures nothing
 #
@@ -21,12 +22,15 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 QUICK=0
-for arg in "$@"; do
-  case $arg in
+TABLE_FROM=""
+while (($#)); do
+  case $1 in
   --quick) QUICK=1 ;;
+  --table) TABLE_FROM=$2; shift ;;
   -h | --help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
-  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [--quick | --table RESULTS_DIR]" >&2; exit 2 ;;
   esac
+  shift
 done
 
 for b in wrk taskset curl ss; do
@@ -38,6 +42,7 @@ for b in wrk taskset curl ss; do
 done
 
 OUT=${OUT:-$BENCH/results/run-$(date +%Y%m%d-%H%M%S)}
+if [[ -n $TABLE_FROM ]]; then OUT=$TABLE_FROM; fi
 mkdir -p "$OUT"
 if ((QUICK)); then
   export PASSES=${PASSES:-1} DURATION=${DURATION:-1} WARMUP=${WARMUP:-0} CONNS=${CONNS:-10}
@@ -48,11 +53,13 @@ if ((QUICK)); then
   IDLE_CONNS=${IDLE_CONNS:-200}
   FLOOR_SECS=0.5 FLOOR_METHODS=posix_spawn FLOOR_PROGS=hello
 else
+  export PEERS=${PEERS:-"nginx lighttpd apache cgikitd"}
   IDLE_CONNS=${IDLE_CONNS:-10000}
   FLOOR_SECS=3 FLOOR_METHODS="vfork posix_spawn" FLOOR_PROGS=""
   for p in hello hello-musl hello-cgikit hello-cgikit-static; do FLOOR_PROGS+=" $p"; done
 fi
 
+if [[ -z $TABLE_FROM ]]; then
 echo "== build"
 bench_build_tools
 bench_build_cgikitd
@@ -98,11 +105,15 @@ if ((IDLE_CONNS > 0)); then
     kill -TERM "$pid"; wait "$pid" || true
     rm -rf "$work"
     idle_line="idle $IDLE_CONNS $rss0 $rss1"
+    echo "$idle_line" > "$OUT/idle.txt"
     awk -v n="$IDLE_CONNS" -v a="$rss0" -v b="$rss1" 'BEGIN {
       printf "  cgikitd RSS %.1f MiB before, %.1f MiB with %d idle connections: +%.1f MiB (%.1f KiB each)\n",
              a / 1024, b / 1024, n, (b - a) / 1024, (b - a) / n }'
   fi
 fi
+
+fi  # measurements (skipped with --table)
+idle_line=$(cat "$OUT/idle.txt" 2>/dev/null || true)
 
 # ------------------------------------------------------------------ the table
 floor=$(awk '$1 == "hello" && $2 == "posix_spawn" && $3 == 1 { print $6 }' "$OUT/spawn_floor.txt")
@@ -179,8 +190,10 @@ floor=$(awk '$1 == "hello" && $2 == "posix_spawn" && $3 == 1 { print $6 }' "$OUT
 } | tee "$OUT/table.txt"
 
 # Multi-core: CPU per request with 2 workers against 1 (full mode only: it needs a quiet machine).
-if ((!QUICK)); then
+if ((!QUICK)) && [[ -z $TABLE_FROM ]]; then
   echo "== multi-core (2 workers unpinned vs 1)"
-  "$BENCH/multicore.sh" | tee -a "$OUT/table.txt"
+  "$BENCH/multicore.sh" | tee "$OUT/multicore.txt" | tee -a "$OUT/table.txt"
+elif [[ -f $OUT/multicore.txt ]]; then
+  cat "$OUT/multicore.txt" | tee -a "$OUT/table.txt"
 fi
 echo "results: $OUT"
