@@ -439,6 +439,37 @@ TEST_CASE("CGI life: cgi.rlimits.processes stops a fork bomb; the server keeps s
 
 // ------------------------------------------------------------------------ nothing left behind
 
+TEST_CASE("CGI life: a script that never reads a large upload and a client leaving mid-upload",
+          "[cgi][life][disconnect]") {
+    TempDir root;
+    TempDir work;
+    std::string spool = writable_dir(work, "spool");
+    TestServer server(cgi_server(
+        root, R"({"cgi": {"spool_memory_bytes": 1024, "spool_dir": ")" + spool + R"("}})"));
+    CHECK(request(server.port(), get("/cgi-bin/content_length.sh")).status == 200);
+    const int baseline = idle_fd_count(server.pid());
+    REQUIRE(baseline > 0);
+    // The body is spooled before the script runs, so a script that exits without reading its
+    // 2 MiB stdin neither blocks the client nor leaves the spool behind.
+    auto r = request(server.port(),
+                     post("/cgi-bin/content_length.sh", std::string(2 * 1024 * 1024, 'u')));
+    CHECK(r.status == 200);
+    CHECK(r.body == "hello\n");
+    // Half an upload, then the client is gone: nothing runs, the spool file goes with it.
+    {
+        RawClient client(server.port());
+        client.send(
+            "POST /cgi-bin/touch_marker.sh HTTP/1.1\r\nHost: t\r\n"
+            "Content-Length: 2097152\r\n\r\n" +
+            std::string(1024 * 1024, 'h'));
+    }
+    CHECK(server.wait_for_stderr("client closed the connection mid-request"));
+    CHECK(eventually([&] { return idle_fd_count(server.pid()) <= baseline; }, milliseconds(2000)));
+    CHECK(std::filesystem::is_empty(spool));
+    check_no_children_left(server);
+    CHECK(request(server.port(), get("/cgi-bin/content_length.sh")).status == 200);
+}
+
 TEST_CASE("CGI life: after 50 mixed requests, no zombie, no leaked descriptor, still serving",
           "[cgi][life][leaks]") {
     TempDir root;
