@@ -598,9 +598,14 @@ Connection::Step Connection::pull_cgi_body() {
                 }
                 continue;
             case CgiExchange::Poll::Exiting:
-                // Hold what was gathered: it leaves with the end of the body, or the cut.
-                timer_.cancel();
-                return Step::Wait;
+                if (!cgi_discard_ && !(cgi_remaining_ && *cgi_remaining_ == 0)) {
+                    // Hold what was gathered: it leaves with the end of the body, or the cut.
+                    timer_.cancel();
+                    return Step::Wait;
+                }
+                // A body complete by its length (or dropped, for HEAD) cannot be cut by a crash:
+                // no reason to keep the client waiting for the exit status.
+                [[fallthrough]];
             case CgiExchange::Poll::Crashed:
                 if (!cgi_discard_ && !(cgi_remaining_ && *cgi_remaining_ == 0)) {
                     // A script killed mid-body: a chunked or close-delimited response must not
