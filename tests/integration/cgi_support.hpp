@@ -91,8 +91,7 @@ struct ProcessStat {
     pid_t pgrp = 0;
 };
 inline std::optional<ProcessStat> process_stat(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string content = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
     auto close = content.rfind(')');
     if (close == std::string::npos) return std::nullopt;
     std::istringstream rest(content.substr(close + 2));

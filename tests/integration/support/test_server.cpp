@@ -424,6 +424,21 @@ int count_open_fds(pid_t pid) {
     return count;
 }
 
+std::string read_proc_file(const std::string& path) {
+    std::string content;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return content;
+    char buffer[4096];
+    while (true) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return content;
+}
+
 std::vector<std::pair<pid_t, char>> child_processes(pid_t parent) {
     std::vector<std::pair<pid_t, char>> out;
     std::error_code ec;
@@ -431,9 +446,7 @@ std::vector<std::pair<pid_t, char>> child_processes(pid_t parent) {
          it.increment(ec)) {
         std::string name = it->path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream stat(it->path() / "stat");
-        std::string content((std::istreambuf_iterator<char>(stat)),
-                            std::istreambuf_iterator<char>());
+        std::string content = read_proc_file((it->path() / "stat").string());
         auto close = content.rfind(')');
         if (close == std::string::npos) continue;
         std::istringstream rest(content.substr(close + 2));

@@ -129,6 +129,11 @@ class RawClient {
 // One request on a new connection: convenience for the common case.
 HttpResponse request(std::uint16_t port, const std::string& raw_request, bool head_request = false);
 
+// The whole of a /proc file; "" when it cannot be read. read(2), not a stream: a process that
+// exits between open and read makes the read fail (ESRCH), which libstdc++'s stream buffer turns
+// into an exception.
+std::string read_proc_file(const std::string& path);
+
 // Number of open file descriptors of process `pid` (from /proc).
 int count_open_fds(pid_t pid);
 // Child processes of `pid` (from /proc), with their state letter (Z = zombie).
