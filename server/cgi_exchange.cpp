@@ -20,6 +20,15 @@ constexpr std::size_t kStderrReadBytes = 16 * 1024;
 // its last write within microseconds, and a crash (SIGSEGV mid-body) must cut the response rather
 // than end it as complete; a script that closes stdout and keeps running costs its client this.
 constexpr std::chrono::milliseconds kExitStatusWait{200};
+
+// A script's non-zero exit or death by signal, for the error log (RFC 3875 leaves the status to
+// the server; a response may stand while its script failed).
+void log_abnormal_exit(Worker& worker, std::uint64_t request_id, const std::string& client,
+                       const std::string& filename, int status) {
+    if (status == 0) return;
+    worker.log_error("cgi", request_id, client,
+                     filename + " " + handlers::describe_wait_status(status));
+}
 }  // namespace
 
 // One fd of the child in the worker's epoll, forwarding readiness to the exchange.
@@ -153,14 +162,10 @@ CgiExchange::~CgiExchange() {
     if (timed_out_) urgency = ChildReaper::Urgency::TimedOut;
     if (abandoned_) urgency = ChildReaper::Urgency::Abandoned;
     // The exit status arrives after the request: the reaper reports it with this request's id.
-    worker_.reaper().adopt(std::move(child_), urgency,
-                           [&worker = worker_, id = request_id_, client = client_,
-                            filename = script_.filename](int status) {
-                               if (status == 0) return;
-                               worker.log_error(
-                                   "cgi", id, client,
-                                   filename + " " + handlers::describe_wait_status(status));
-                           });
+    worker_.reaper().adopt(
+        std::move(child_), urgency,
+        [&worker = worker_, id = request_id_, client = client_, filename = script_.filename](
+            int status) { log_abnormal_exit(worker, id, client, filename, status); });
 }
 
 bool CgiExchange::collect_exit() {
@@ -170,10 +175,7 @@ bool CgiExchange::collect_exit() {
     worker_.loop().remove(child_.pidfd());
     worker_.child_reaped(child_.pid(), *status);
     exit_wait_timer_.cancel();
-    if (*status != 0) {
-        worker_.log_error("cgi", request_id_, client_,
-                          script_.filename + " " + handlers::describe_wait_status(*status));
-    }
+    log_abnormal_exit(worker_, request_id_, client_, script_.filename, *status);
     return true;
 }
 

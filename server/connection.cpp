@@ -598,7 +598,7 @@ Connection::Step Connection::pull_cgi_body() {
                 }
                 continue;
             case CgiExchange::Poll::Exiting:
-                if (!cgi_discard_ && !(cgi_remaining_ && *cgi_remaining_ == 0)) {
+                if (!cgi_body_settled()) {
                     // Hold what was gathered: it leaves with the end of the body, or the cut.
                     timer_.cancel();
                     return Step::Wait;
@@ -607,7 +607,7 @@ Connection::Step Connection::pull_cgi_body() {
                 // no reason to keep the client waiting for the exit status.
                 [[fallthrough]];
             case CgiExchange::Poll::Crashed:
-                if (!cgi_discard_ && !(cgi_remaining_ && *cgi_remaining_ == 0)) {
+                if (!cgi_body_settled()) {
                     // A script killed mid-body: a chunked or close-delimited response must not
                     // end as if complete, so it ends without its terminator (RFC 9112 §8).
                     worker_.log_error("error", request.id, peer_.remote_address,
@@ -618,7 +618,7 @@ Connection::Step Connection::pull_cgi_body() {
                 [[fallthrough]];  // its body was complete: a crash on the way out changes nothing
             case CgiExchange::Poll::Eof:
                 body_source_ = BodySource::None;
-                if (cgi_remaining_ && *cgi_remaining_ > 0 && !cgi_discard_) {
+                if (!cgi_body_settled() && cgi_remaining_) {
                     worker_.log_error(
                         "error", request.id, peer_.remote_address,
                         pending_script_.filename + " wrote less than its Content-Length");
@@ -637,6 +637,12 @@ Connection::Step Connection::pull_cgi_body() {
         }
     }
     return Step::Continue;
+}
+
+bool Connection::cgi_body_settled() const noexcept {
+    // Dropped (HEAD, 204, 304) or complete by its Content-Length: how the script ends no longer
+    // changes what the client gets.
+    return cgi_discard_ || (cgi_remaining_ && *cgi_remaining_ == 0);
 }
 
 void Connection::end_cgi_body_truncated() {

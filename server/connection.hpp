@@ -85,6 +85,7 @@ class Connection final : public net::EventHandler {
     void start_response(http::Response response);
     void finish_response();
     void end_cgi_body_truncated();
+    bool cgi_body_settled() const noexcept;
     void begin_lingering_close();
     bool input_may_be_pending() const noexcept;
     void release();  // closes and hands the connection back to the worker; no log line

@@ -69,6 +69,12 @@ void reopen_log(LogFile& log, const LogFile& error_log) {
 
 void Server::block_handled_signals() {
     sigset_t signals = handled_signals();
+    // Children are watched through pidfds, never SIGCHLD. Left unblocked, a SIGCHLD sent while a
+    // worker has every signal blocked (around clone) is not discarded: it wakes the sigwait thread
+    // for nothing (0.7 wake-ups per CGI request: rt_sigtimedwait in `WORKLOADS=cgi_ka
+    // TOOLS=syscalls bench/profile.sh`). Blocked in every thread, it stays pending, coalesced.
+    // CGI children start with an empty mask.
+    sigaddset(&signals, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
@@ -122,19 +128,12 @@ Server::~Server() = default;
 
 int Server::run() {
     // Signals are taken by this thread with sigwait; workers (started below) inherit the mask.
-    sigset_t signals = handled_signals();
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // main() blocked them before any thread existed; again here for callers other than main().
+    block_handled_signals();
+    const sigset_t signals = handled_signals();
     ::signal(SIGPIPE, SIG_IGN);  // a client that goes away is an error value, not a signal
     // Dispositions are final from here: CGI children reset only what differs from SIG_DFL.
     handlers::ChildProcess::snapshot_signal_dispositions();
-    // Children are watched through pidfds, never SIGCHLD. Left unblocked, a SIGCHLD sent while a
-    // worker has every signal blocked (around clone) is not discarded: it wakes this thread's
-    // sigwait for nothing (measured: 0.7 wake-ups per CGI request). Blocked in every thread, it
-    // just stays pending, coalesced. Workers inherit this mask; CGI children start with none.
-    sigset_t child_signal;
-    sigemptyset(&child_signal);
-    sigaddset(&child_signal, SIGCHLD);
-    pthread_sigmask(SIG_BLOCK, &child_signal, nullptr);
 
     // Workers start serving only once every worker thread exists: a first response then means the
     // whole server is up (tests count threads after it), and no worker takes a burst of queued

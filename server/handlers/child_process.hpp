@@ -53,7 +53,8 @@ class ChildProcess {
     // Records which signals have a disposition other than SIG_DFL. Call once, after the process
     // has set its dispositions for good and before the first spawn (cgikitd: at startup). From
     // then on a child resets only those (SIG_IGN survives exec; a handler must not run in a child
-    // that shares our memory) instead of all 64: ~60 fewer syscalls per spawn, ~30 us on a VM.
+    // that shares our memory) instead of all 64: about 60 fewer syscalls per spawn
+    // (13 us on a quiet VM: bench/spawn/sigaction_cost.c).
     // Without a snapshot every signal is reset. A disposition changed after it is not seen.
     static void snapshot_signal_dispositions() noexcept;
 
