@@ -70,10 +70,6 @@ CgiExchange::StartResult CgiExchange::start(
         }
         stdin_fd = std::move(finished.fd);
         length = finished.length;
-    } else {
-        handlers::BodySpool empty(0, config.cgi.spool_directory, 0);
-        auto finished = empty.finish();
-        stdin_fd = std::move(finished.fd);
     }
 
     handlers::CgiEnvironmentInput env_input{
@@ -93,8 +89,10 @@ CgiExchange::StartResult CgiExchange::start(
     spawn.argv = {script.filename};
     spawn.envp = handlers::build_cgi_environment(env_input);
     spawn.working_directory = script.directory;
-    spawn.stdin_fd = stdin_fd.get();
+    // No body: the worker's /dev/null (RFC 3875 §4.2: the script reads nothing).
+    spawn.stdin_fd = stdin_fd ? stdin_fd.get() : worker.spawn_slots().dev_null();
     spawn.limits = config.cgi.resource_limits;
+    spawn.slots = &worker.spawn_slots();
     auto spawned = handlers::ChildProcess::spawn(spawn);
     if (!spawned.child) {
         worker.log_error("error", request.id, request.peer.remote_address,

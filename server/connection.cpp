@@ -53,10 +53,17 @@ Connection::Connection(Worker& worker, net::unique_fd fd, http::Peer peer)
 Connection::~Connection() = default;
 
 bool Connection::start() {
-    if (!worker_.loop().add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this)) return false;
     arm_timer(worker_.config().timeouts.header_read);
     head_timer_armed_ = true;
+    // Read before registering: a client usually sends its request with (or right after) the
+    // handshake, so the request is often there already. One that is answered and closed at once
+    // (`Connection: close`) then never costs an epoll_ctl ADD and DEL.
     advance();
+    if (state_ == State::Closed) return true;
+    // Registering reports any readiness that arose since the reads above (the kernel polls the
+    // socket on ADD), so nothing that arrived in between is missed.
+    if (!worker_.loop().add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this)) return false;
+    registered_ = true;
     return true;
 }
 
@@ -105,7 +112,7 @@ void Connection::release() {
     state_ = State::Closed;
     timer_.cancel();
     cgi_.reset();
-    worker_.loop().remove(fd_.get());
+    if (registered_) worker_.loop().remove(fd_.get());
     fd_.reset();
     file_.fd.reset();
     worker_.release(*this);

@@ -35,7 +35,8 @@ class Connection final : public net::EventHandler {
     Connection(Worker& worker, net::unique_fd fd, http::Peer peer);
     ~Connection() override;
 
-    // Registers with the event loop and starts reading; false if registration failed.
+    // Serves what the client has already sent, then registers with the event loop if the
+    // connection is still open; false if registration failed.
     bool start();
     void on_events(std::uint32_t events) override;
 
@@ -106,6 +107,7 @@ class Connection final : public net::EventHandler {
     bool can_write_ = true;               // likewise for writes
     bool peer_finished_sending_ = false;  // EPOLLRDHUP seen: the client's FIN is queued
     bool head_timer_armed_ = false;
+    bool registered_ = false;  // in the worker's epoll (only once the connection has to wait)
 
     // The response being written.
     std::string out_;

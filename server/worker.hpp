@@ -10,6 +10,7 @@
 
 #include "child_reaper.hpp"
 #include "config.hpp"
+#include "handlers/child_process.hpp"
 #include "handlers/static_file_handler.hpp"
 #include "http/http_date.hpp"
 #include "log.hpp"
@@ -78,6 +79,7 @@ class Worker {
     // CGI children of this worker, bounded by cgi.max_children; requests beyond it wait in FIFO
     // order for a slot (the connection times the wait out with a 503).
     ChildReaper& reaper() noexcept { return reaper_; }
+    handlers::SpawnSlots& spawn_slots() noexcept { return spawn_slots_; }
     bool child_slot_available() const noexcept;
     void child_started() noexcept { ++live_children_; }
     void child_reaped(pid_t pid, int status);
@@ -93,6 +95,9 @@ class Worker {
 
     SharedState shared_;
     unsigned index_;
+    // Reserved while the process holds few descriptors (workers are built before any connection
+    // exists), so a CGI child copies only a handful of them.
+    handlers::SpawnSlots spawn_slots_;
     net::EventLoop loop_;
     Router router_;
     handlers::StaticContext static_context_;

@@ -16,6 +16,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <system_error>
 #include <utility>
 
 namespace cgikit::handlers {
@@ -61,6 +63,9 @@ struct ChildPlan {
     const SignalsToReset* reset_only = nullptr;  // nullptr = reset every signal
     // Plain arrays: in a debug build std::array::operator[] is an out-of-line, instrumented call.
     int fds[3] = {-1, -1, -1};  // become 0, 1, 2
+    // > 0: the child starts on the parent's descriptor table (CLONE_FILES) and keeps a copy of
+    // only the descriptors below this number (SpawnSlots::limit()).
+    int unshare_below = 0;
     ChildLimit limits[5] = {};
     std::size_t limit_count = 0;
     // Written by the child when a step fails, read by the parent once clone() has returned.
@@ -81,6 +86,17 @@ __attribute__((no_sanitize("address", "undefined", "thread"), noinline, noreturn
 __attribute__((no_sanitize("address", "undefined", "thread"), noinline)) int run_child(
     void* argument) {
     auto* plan = static_cast<ChildPlan*>(argument);
+
+    // First, a descriptor table of our own. Until then this child shares the server's, so nothing
+    // may be opened, closed or dup'ed before this line. close_range copies only the descriptors
+    // below `first` when asked to unshare and close everything above it (Linux 5.9); an older
+    // kernel copies the whole table instead, and exec closes the copies (CLOEXEC).
+    if (plan->unshare_below > 0 &&
+        ::syscall(SYS_close_range, static_cast<unsigned>(plan->unshare_below), ~0U,
+                  CLOSE_RANGE_UNSHARE) != 0 &&
+        ::syscall(SYS_unshare, CLONE_FILES) != 0) {
+        child_fail(plan, "unshare");
+    }
 
     // Own process group first, so that killing the group reaches everything the script forks.
     if (::syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, "setpgid");
@@ -206,14 +222,39 @@ int wait_blocking(pid_t pid) noexcept {
     return status;
 }
 
-int open_pidfd(pid_t pid) noexcept {
-    // PIDFD_NONBLOCK (= O_NONBLOCK) needs Linux 5.10; the fd is always CLOEXEC.
-    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, O_NONBLOCK));
-    if (fd < 0 && errno == EINVAL) fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    return fd;
+}  // namespace
+
+SpawnSlots::SpawnSlots() {
+    auto fail = [](const char* what) {
+        throw std::system_error(errno, std::generic_category(), what);
+    };
+    dev_null_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!dev_null_) fail("opening /dev/null");
+    for (net::unique_fd& slot : slots_) {
+        slot.reset(::fcntl(dev_null_.get(), F_DUPFD_CLOEXEC, 3));
+        if (!slot) fail("reserving a descriptor for CGI children");
+        limit_ = std::max(limit_, slot.get() + 1);
+    }
 }
 
-}  // namespace
+bool SpawnSlots::fill(const int (&fds)[3]) noexcept {
+    for (std::size_t i = 0; i < 3; ++i) {
+        // dup3 replaces the slot's descriptor atomically: its number is never free for another
+        // thread to take.
+        if (::dup3(fds[i], slots_[i].get(), O_CLOEXEC) < 0) {
+            const int error_number = errno;
+            clear();
+            errno = error_number;
+            return false;
+        }
+    }
+    return true;
+}
+
+void SpawnSlots::clear() noexcept {
+    for (net::unique_fd& slot : slots_)
+        ::dup3(dev_null_.get(), slot.get(), O_CLOEXEC);
+}
 
 void ChildProcess::snapshot_signal_dispositions() noexcept {
     if (signals_to_reset_known.load(std::memory_order_acquire)) return;
@@ -260,9 +301,19 @@ SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
     if (signals_to_reset_known.load(std::memory_order_acquire)) {
         plan.reset_only = &signals_to_reset;
     }
-    plan.fds[0] = request.stdin_fd;
-    plan.fds[1] = stdout_write.get();
-    plan.fds[2] = stderr_write.get();
+    const int child_fds[3] = {request.stdin_fd, stdout_write.get(), stderr_write.get()};
+    // CLONE_PIDFD: the pidfd comes with the child, no pidfd_open afterwards (and no window in
+    // which a child exists that nothing watches).
+    int clone_flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
+    std::copy(std::begin(child_fds), std::end(child_fds), plan.fds);
+    SpawnSlots* const slots = request.slots;
+    if (slots != nullptr) {
+        if (!slots->fill(child_fds)) return failure(errno, "dup3");
+        for (std::size_t i = 0; i < 3; ++i)
+            plan.fds[i] = slots->slots_[i].get();
+        plan.unshare_below = slots->limit();
+        clone_flags |= CLONE_FILES;
+    }
     plan_limit(plan, RLIMIT_CPU, request.limits.cpu_seconds);
     plan_limit(plan, RLIMIT_AS, request.limits.address_space_bytes);
     plan_limit(plan, RLIMIT_NPROC, request.limits.max_processes);
@@ -271,7 +322,11 @@ SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
 
     thread_local ChildStack stack;
     void* const stack_top = stack.top();
-    if (stack_top == nullptr) return failure(errno, "mmap");
+    if (stack_top == nullptr) {
+        const int mmap_errno = errno;
+        if (slots != nullptr) slots->clear();
+        return failure(mmap_errno, "mmap");
+    }
 
     // Block every signal across clone: the child shares our memory until it execs, and one of the
     // server's handlers running there could corrupt it. The child resets dispositions, then
@@ -281,22 +336,18 @@ SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
     ::sigfillset(&all_signals);
     ::pthread_sigmask(SIG_SETMASK, &all_signals, &previous_mask);
     // CLONE_VFORK: we resume once the child has exec'd or exited.
-    const pid_t pid = ::clone(run_child, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+    int raw_pidfd = -1;
+    const pid_t pid = ::clone(run_child, stack_top, clone_flags, &plan, &raw_pidfd);
     const int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
+    // The child has its own table (or is gone): the slots may let go of its descriptors.
+    if (slots != nullptr) slots->clear();
     if (pid < 0) return failure(clone_errno, "clone");
+    net::unique_fd pidfd(raw_pidfd);
 
     if (plan.failed_step != nullptr) {
         wait_blocking(pid);
         return failure(plan.failure_errno, plan.failed_step);
-    }
-
-    net::unique_fd pidfd(open_pidfd(pid));
-    if (!pidfd) {
-        const int pidfd_errno = errno;
-        ::kill(-pid, SIGKILL);
-        wait_blocking(pid);
-        return failure(pidfd_errno, "pidfd_open");
     }
 
     return SpawnResult{

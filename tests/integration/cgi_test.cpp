@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "cgi_support.hpp"
 
@@ -476,6 +478,29 @@ TEST_CASE("CGI spawn: no descriptor the server opened reaches the script",
         seen.insert(fd);
     }
     CHECK(seen.count(0) + seen.count(1) + seen.count(2) == 3);
+}
+
+TEST_CASE("CGI spawn: with many client connections open, the script still gets only 0-2",
+          "[cgi][spawn][security]") {
+    // A child copies only the descriptors below the worker's spawn slots (reserved at startup);
+    // the connections accepted since must not reach it, nor be copied.
+    TempDir root;
+    TestServer server(cgi_server(root));
+    std::vector<std::unique_ptr<RawClient>> idle;
+    for (int i = 0; i < 100; ++i) {
+        idle.push_back(std::make_unique<RawClient>(server.port()));
+        idle.back()->send(get("/cgi-bin/"));
+    }
+    for (auto& client : idle)
+        REQUIRE(client->read_response());  // every one accepted and answered, still open
+    for (int i = 0; i < 3; ++i) {
+        auto r = request(server.port(), get("/cgi-bin/fds.sh"));
+        CHECK(r.status == 200);
+        CHECK(r.body == "fd 0\nfd 1\nfd 2\n");
+    }
+    // No body: stdin is the worker's /dev/null.
+    CHECK(request(server.port(), get("/cgi-bin/stdin_kind.sh")).body ==
+          "stdin /dev/null\nbytes 0\n");
 }
 
 TEST_CASE("CGI spawn: descriptors the server inherited do not reach the script either",

@@ -14,11 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -31,6 +33,7 @@ using cgikit::handlers::ChildProcess;
 using cgikit::handlers::describe_wait_status;
 using cgikit::handlers::SpawnRequest;
 using cgikit::handlers::SpawnResult;
+using cgikit::handlers::SpawnSlots;
 using cgikit::net::unique_fd;
 
 namespace {
@@ -491,6 +494,9 @@ TEST_CASE("a spooled body is the child's stdin", "[child_process]") {
 TEST_CASE("stdin given as fd 0 itself still reaches the child", "[child_process]") {
     // A server started with fd 0 closed gets its spool fds there: the child's fd shuffle must not
     // lose it, and must clear its CLOEXEC.
+    const bool with_slots = GENERATE(false, true);
+    std::optional<SpawnSlots> slots;
+    if (with_slots) slots.emplace();
     unique_fd saved_stdin(::fcntl(0, F_DUPFD_CLOEXEC, 3));
     REQUIRE(saved_stdin);
     unique_fd memfd(::memfd_create("test-body", MFD_CLOEXEC));
@@ -498,7 +504,9 @@ TEST_CASE("stdin given as fd 0 itself still reaches the child", "[child_process]
     REQUIRE(::lseek(memfd.get(), 0, SEEK_SET) == 0);
     REQUIRE(::dup3(memfd.get(), 0, O_CLOEXEC) == 0);
 
-    SpawnResult result = ChildProcess::spawn(request_for(fixture("echo.sh"), 0));
+    SpawnRequest request = request_for(fixture("echo.sh"), 0);
+    if (slots) request.slots = &*slots;
+    SpawnResult result = ChildProcess::spawn(request);
     ::dup2(saved_stdin.get(), 0);
     REQUIRE_FALSE(result.error);
     CHECK(body_of(read_all(*result.child).out) == "body via fd 0");
@@ -507,7 +515,18 @@ TEST_CASE("stdin given as fd 0 itself still reaches the child", "[child_process]
 
 TEST_CASE("no server fd leaks into the child", "[child_process]") {
     // Nothing but 0-2 reaches the child: neither the server's own descriptors nor one it
-    // inherited without CLOEXEC from a careless parent (made here on purpose).
+    // inherited without CLOEXEC from a careless parent (made here on purpose). With spawn slots
+    // the child copies only the descriptors below them: the many opened after them (a server's
+    // connections) must not reach it either, nor may the slots keep a pipe end in the parent
+    // (read_all below would then wait for an EOF that never comes).
+    const bool with_slots = GENERATE(false, true);
+    std::optional<SpawnSlots> slots;
+    std::vector<unique_fd> connections;
+    if (with_slots) {
+        slots.emplace();
+        for (int i = 0; i < 64; ++i)
+            connections.push_back(open_dev_null());
+    }
     unique_fd inherited(::open("/dev/null", O_RDONLY));
     REQUIRE(inherited);
     int sockets[2];
@@ -516,7 +535,9 @@ TEST_CASE("no server fd leaks into the child", "[child_process]") {
     unique_fd memfd(::memfd_create("server-private", MFD_CLOEXEC));
     unique_fd null = open_dev_null();
 
-    ChildProcess child = spawn_ok(request_for("/bin/ls", null.get(), {"-l", "/proc/self/fd"}));
+    SpawnRequest request = request_for("/bin/ls", null.get(), {"-l", "/proc/self/fd"});
+    if (slots) request.slots = &*slots;
+    ChildProcess child = spawn_ok(request);
     const std::string listing = read_all(child).out;
     CHECK(wait_exit(child) == 0);
 
@@ -549,29 +570,74 @@ TEST_CASE("no server fd leaks into the child", "[child_process]") {
     CHECK(extra.empty());
 }
 
-TEST_CASE("the server's own descriptors are CLOEXEC, the polled ones non-blocking",
-          "[child_process]") {
+TEST_CASE("the server's own descriptors are CLOEXEC, the pipes non-blocking", "[child_process]") {
     unique_fd null = open_dev_null();
     ChildProcess child = spawn_ok(request_for("/bin/true", null.get()));
     for (int fd : {child.pidfd(), child.stdout_fd().get(), child.stderr_fd().get()}) {
         CHECK((::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+    }
+    // The pidfd is only polled, never read: it may block.
+    for (int fd : {child.stdout_fd().get(), child.stderr_fd().get()}) {
         CHECK((::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
     }
     CHECK(wait_exit(child) == 0);
 }
 
+TEST_CASE("spawn slots: reserved low, CLOEXEC, back to /dev/null after every spawn",
+          "[child_process]") {
+    const std::vector<int> before = open_fds();
+    SpawnSlots slots;
+    std::vector<int> reserved;
+    for (int fd : open_fds()) {
+        if (std::find(before.begin(), before.end(), fd) == before.end()) reserved.push_back(fd);
+    }
+    REQUIRE(reserved.size() == 4);  // /dev/null and the three slots
+    CHECK(slots.limit() == *std::max_element(reserved.begin(), reserved.end()) + 1);
+    auto points_at_dev_null = [](int fd) {
+        char target[PATH_MAX] = {};
+        const ssize_t n =
+            ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1);
+        return n > 0 && std::string(target, static_cast<std::size_t>(n)) == "/dev/null";
+    };
+    for (int fd : reserved) {
+        CHECK(fd >= 3);
+        CHECK((::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+        CHECK(points_at_dev_null(fd));
+    }
+    unique_fd null = open_dev_null();
+    SpawnRequest request = request_for(fixture("echo.sh"), slots.dev_null());
+    request.slots = &slots;
+    ChildProcess child = spawn_ok(request);
+    for (int fd : reserved)
+        CHECK(points_at_dev_null(fd));
+    read_all(child);
+    CHECK(wait_exit(child) == 0);
+
+    request.program = "/nonexistent/program";
+    CHECK(ChildProcess::spawn(request).error);
+    for (int fd : reserved)
+        CHECK(points_at_dev_null(fd));
+}
+
 TEST_CASE("many spawns leak no descriptor and no zombie", "[child_process]") {
+    const bool with_slots = GENERATE(false, true);
+    std::optional<SpawnSlots> slots;
+    if (with_slots) slots.emplace();
     const std::size_t before = open_fds().size();
     unique_fd null = open_dev_null();
     for (int i = 0; i < 40; ++i) {
-        ChildProcess child = spawn_ok(request_for("/bin/true", null.get()));
+        SpawnRequest request = request_for("/bin/true", null.get());
+        if (slots) request.slots = &*slots;
+        ChildProcess child = spawn_ok(request);
         if (i % 2 == 0) {
             read_all(child);
             CHECK(wait_exit(child) == 0);
         }  // odd ones: the destructor kills and reaps
     }
     for (int i = 0; i < 5; ++i) {
-        CHECK(ChildProcess::spawn(request_for("/nonexistent/program", null.get())).error);
+        SpawnRequest request = request_for("/nonexistent/program", null.get());
+        if (slots) request.slots = &*slots;
+        CHECK(ChildProcess::spawn(request).error);
     }
     null.reset();
     CHECK(open_fds().size() == before);
