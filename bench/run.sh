@@ -76,7 +76,8 @@ RESULTS="$OUT/anchors" "$BENCH/anchors.sh" 2>&1 | tee "$OUT/anchors.log" | grep 
 [[ -f $OUT/anchors/anchors.csv ]] || { echo "bench: anchors.sh failed, see $OUT/anchors.log" >&2; exit 1; }
 
 # Idle keep-alive connections: RSS of cgikitd before and while IDLE_CONNS connections that have
-# each made one request sit idle (fixed_load -w).
+# each made one request sit idle (fixed_load -w), and CGI throughput (hello-musl, one client)
+# without and with them: a spawn must not cost more because the server holds many connections.
 idle_line=""
 if ((IDLE_CONNS > 0)); then
   echo "== $IDLE_CONNS idle keep-alive connections"
@@ -94,21 +95,28 @@ if ((IDLE_CONNS > 0)); then
     pid=$!
     for _ in $(seq 100); do grep -qs 'listening on' "$work/server.log" && break; sleep 0.1; done
     "$BIN/fixed_load" -n 100 -s 1024 "127.0.0.1:$port" /1k.bin > /dev/null  # warm
+    cgi_rate() {
+      "$BIN/fixed_load" -n 2000 -s 6 "127.0.0.1:$port" /cgi-bin/hello-musl |
+        sed -n 's/.*req_s=\([0-9.]*\).*/\1/p'
+    }
+    cgi0=$(cgi_rate)
     rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
     fifo=$work/load.out
-    "$BIN/fixed_load" -n "$IDLE_CONNS" -c "$IDLE_CONNS" -s 1024 -w 5 "127.0.0.1:$port" /1k.bin > "$fifo" &
+    "$BIN/fixed_load" -n "$IDLE_CONNS" -c "$IDLE_CONNS" -s 1024 -w 8 "127.0.0.1:$port" /1k.bin > "$fifo" &
     load=$!
     for _ in $(seq 300); do grep -qs '^ready' "$fifo" && break; sleep 0.1; done
     sleep 0.5
     rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+    cgi1=$(cgi_rate)
     wait "$load" || echo "  some idle-connection requests failed: $(tail -1 "$fifo")" >&2
     kill -TERM "$pid"; wait "$pid" || true
     rm -rf "$work"
-    idle_line="idle $IDLE_CONNS $rss0 $rss1"
+    idle_line="idle $IDLE_CONNS $rss0 $rss1 ${cgi0:-0} ${cgi1:-0}"
     echo "$idle_line" > "$OUT/idle.txt"
     awk -v n="$IDLE_CONNS" -v a="$rss0" -v b="$rss1" 'BEGIN {
       printf "  cgikitd RSS %.1f MiB before, %.1f MiB with %d idle connections: +%.1f MiB (%.1f KiB each)\n",
              a / 1024, b / 1024, n, (b - a) / 1024, (b - a) / n }'
+    echo "  CGI (hello-musl, 1 client): ${cgi0:-?} req/s with no idle connection, ${cgi1:-?} with them"
   fi
 fi
 
@@ -183,6 +191,9 @@ floor=$(awk '$1 == "hello" && $2 == "posix_spawn" && $3 == 1 { print $6 }' "$OUT
         printf "%-11s %-10s %10s  for %d idle keep-alive connections; <= 40 MiB per 10,000: %s\n", "idle", "+RSS MiB",
           sprintf("%.1f", (a[4] - a[3]) / 1024), a[2],
           ((a[4] - a[3]) / 1024 <= 40 * a[2] / 10000 ? "ok" : "MISS")
+        if (a[5] > 0 && a[6] > 0)
+          printf "%-11s %-10s %10.0f  with them (%.0f with none: %.2fx); hello-musl, 1 client\n", "idle",
+            "CGI req/s", a[6], a[5], a[6] / a[5]
       }
       print "(ratio = cgikitd / peer; cpu us/req = busy time of CPU 0 per request: server, CGI children"
       print " and kernel work there; RSS = the server process tree after the runs)"
