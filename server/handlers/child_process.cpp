@@ -239,9 +239,10 @@ SpawnSlots::SpawnSlots() {
 
 bool SpawnSlots::fill(const int (&fds)[3]) noexcept {
     for (std::size_t i = 0; i < 3; ++i) {
+        filled_[i] = fds[i] != dev_null_.get();  // else the slot holds it already (a GET's stdin)
         // dup3 replaces the slot's descriptor atomically: its number is never free for another
         // thread to take.
-        if (::dup3(fds[i], slots_[i].get(), O_CLOEXEC) < 0) {
+        if (filled_[i] && ::dup3(fds[i], slots_[i].get(), O_CLOEXEC) < 0) {
             const int error_number = errno;
             clear();
             errno = error_number;
@@ -252,8 +253,10 @@ bool SpawnSlots::fill(const int (&fds)[3]) noexcept {
 }
 
 void SpawnSlots::clear() noexcept {
-    for (net::unique_fd& slot : slots_)
-        ::dup3(dev_null_.get(), slot.get(), O_CLOEXEC);
+    for (std::size_t i = 0; i < 3; ++i) {
+        if (filled_[i]) ::dup3(dev_null_.get(), slots_[i].get(), O_CLOEXEC);
+        filled_[i] = false;
+    }
 }
 
 void ChildProcess::snapshot_signal_dispositions() noexcept {

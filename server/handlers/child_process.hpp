@@ -60,6 +60,7 @@ class SpawnSlots {
 
     net::unique_fd dev_null_;
     net::unique_fd slots_[3];
+    bool filled_[3] = {};  // holds a child's descriptor, not /dev/null
     int limit_ = 0;
 };
 

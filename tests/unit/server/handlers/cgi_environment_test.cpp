@@ -160,6 +160,21 @@ TEST_CASE("the server's own environment never leaks", "[cgi_environment]") {
     }
 }
 
+TEST_CASE("a name set twice appears once, with the later value", "[cgi_environment]") {
+    // set_environment first, then pass_environment; repeated headers become one variable.
+    Fixture fixture;
+    fixture.server_environment = {{"APP_MODE", "from the server"}};
+    fixture.settings.set_environment = {{"APP_MODE", "configured"}};
+    fixture.settings.pass_environment = {"APP_MODE"};
+    fixture.request.headers.add("X-Twice", "1");
+    fixture.request.headers.add("X-Twice", "2");
+    auto entries = fixture.entries();
+    CHECK(std::count(entries.begin(), entries.end(), "APP_MODE=from the server") == 1);
+    CHECK(std::count_if(entries.begin(), entries.end(),
+                        [](const std::string& e) { return e.rfind("APP_MODE=", 0) == 0; }) == 1);
+    CHECK(std::count(entries.begin(), entries.end(), "HTTP_X_TWICE=1, 2") == 1);
+}
+
 TEST_CASE("pass_environment copies only the listed names", "[cgi_environment]") {
     Fixture fixture;
     fixture.server_environment = {{"TZ", "UTC"},
