@@ -277,7 +277,8 @@ void Connection::on_message_complete() {
 
 void Connection::dispatch() {
     http::Request& request = parser_.request();
-    http::Response response;
+    http::Response& response = worker_.reusable_response();
+    response.clear();
     try {
         if (request.method_kind == http::Method::Connect) {
             response = handlers::error_response(405);
@@ -312,7 +313,7 @@ void Connection::dispatch() {
                     return;
                 }
             } else {
-                response = handlers::serve_static(request, path.path, worker_.static_context());
+                handlers::serve_static(request, path.path, worker_.static_context(), response);
             }
         }
     } catch (const std::exception& e) {
@@ -468,7 +469,7 @@ void Connection::respond_error(int status, std::string_view reason) {
     start_response(std::move(response));
 }
 
-void Connection::start_response(http::Response response) {
+void Connection::start_response(http::Response&& response) {
     const http::Request& request = parser_.request();
     bool parse_failed = parser_.error_status() != 0;
     keep_alive_ =
@@ -512,6 +513,9 @@ void Connection::start_response(http::Response response) {
             body_source_ = BodySource::File;
         }
     }
+    // A file not sent (HEAD, 304) is let go now, not when the worker's reused Response is next
+    // cleared: an idle worker must not hold a deleted file open.
+    if (auto* file = std::get_if<http::FileBody>(&response.body)) file->fd.reset();
     response_status_ = response.status;
     state_ = State::WritingResponse;
     arm_timer(worker_.config().timeouts.send);

@@ -83,7 +83,7 @@ class Connection final : public net::EventHandler {
     void on_cgi_head();
     void abort_for_client_gone();
     void respond_error(int status, std::string_view reason);
-    void start_response(http::Response response);
+    void start_response(http::Response&& response);
     void finish_response();
     void end_cgi_body_truncated();
     bool cgi_body_settled() const noexcept;

@@ -63,6 +63,10 @@ class Worker {
     static constexpr std::size_t kReadBufferBytes = 64 * 1024;
     char* read_buffer() noexcept { return read_buffer_.get(); }
     std::string_view http_date() { return date_.now(); }
+    // What a connection's dispatch() answers with: a response is serialised as soon as it is made,
+    // so one per worker serves every request, and its storage (header fields, a text body) is
+    // reused instead of allocated again per response.
+    http::Response& reusable_response() noexcept { return reusable_response_; }
     bool draining() const noexcept { return draining_; }
     std::uint64_t next_request_id() noexcept { return ++request_counter_ * 64 + index_; }
 
@@ -103,6 +107,7 @@ class Worker {
     handlers::StaticContext static_context_;
     http::DateCache date_;
     std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(kReadBufferBytes);
+    http::Response reusable_response_;
     std::vector<ListenSocket> listeners_;
     std::vector<std::unique_ptr<Acceptor>> acceptors_;
     std::unique_ptr<StopSignal> stop_signal_;

@@ -77,18 +77,24 @@ OpenFile describe_file(net::unique_fd fd, const struct stat& st, std::string_vie
     return file;
 }
 
-http::Response serve_file(const http::Request& request, const OpenFile& file) {
+// Fills `r`, which arrives cleared.
+void serve_file(const http::Request& request, const OpenFile& file, http::Response& r) {
     const std::time_t mtime = file.status.st_mtim.tv_sec;
     bool get_or_head =
         request.method_kind == http::Method::Get || request.method_kind == http::Method::Head;
     int precondition = http::evaluate_preconditions(request.headers, get_or_head, file.etag, mtime);
-    if (precondition == 304) return not_modified(file);
-    if (precondition != 0) return error_response(precondition);
+    if (precondition == 304) {
+        r = not_modified(file);
+        return;
+    }
+    if (precondition != 0) {
+        r = error_response(precondition);
+        return;
+    }
 
     const std::uint64_t size = file.size();
     std::uint64_t offset = 0;
     std::uint64_t length = size;
-    http::Response r;
     r.headers.reserve(5);
     r.headers.add("Content-Type", file.media_type);
     r.headers.add("ETag", file.etag);
@@ -109,20 +115,18 @@ http::Response serve_file(const http::Request& request, const OpenFile& file) {
                 offset = range.range.first;
                 length = range.range.length;
                 break;
-            case http::RangeOutcome::Unsatisfiable: {
-                http::Response refused = error_response(416);
-                refused.headers.add("Content-Range", http::unsatisfied_content_range(size));
-                return refused;
-            }
+            case http::RangeOutcome::Unsatisfiable:
+                r = error_response(416);
+                r.headers.add("Content-Range", http::unsatisfied_content_range(size));
+                return;
         }
     }
     if (file.inline_contents) {
-        r.body = file.contents.substr(static_cast<std::size_t>(offset),
-                                      static_cast<std::size_t>(length));
+        r.text_body().assign(file.contents, static_cast<std::size_t>(offset),
+                             static_cast<std::size_t>(length));
     } else {
         r.body = http::FileBody{file.fd, offset, length};
     }
-    return r;
 }
 
 http::Response redirect_to_directory(const http::Request& request, const std::string& path) {
@@ -181,33 +185,11 @@ int open_beneath(int root_fd, const std::string& relative, int flags) {
     return open_beneath_walk(root_fd, relative, flags);
 }
 
-http::Response serve_static(const http::Request& request, const std::string& decoded_path,
-                            const StaticContext& ctx) {
-    switch (request.method_kind) {
-        case http::Method::Get:
-        case http::Method::Head:
-            break;
-        case http::Method::Options: {
-            http::Response r;
-            r.headers.add("Allow", kStaticAllow);
-            return r;
-        }
-        case http::Method::Other: {
-            http::Response r = error_response(501);
-            return r;
-        }
-        default: {
-            http::Response r = error_response(405);
-            r.headers.add("Allow", kStaticAllow);
-            return r;
-        }
-    }
+namespace {
 
-    const auto now = OpenFileCache::Clock::now();
-    if (const OpenFile* cached = ctx.file_cache.find(decoded_path, now)) {
-        return serve_file(request, *cached);
-    }
-
+// A file not in the cache (or expired): resolved, opened, described and cached when it may be.
+http::Response serve_uncached(const http::Request& request, const std::string& decoded_path,
+                              const StaticContext& ctx, OpenFileCache::Clock::time_point now) {
     std::string relative = decoded_path.size() > 1 ? decoded_path.substr(1) : ".";
     bool trailing_slash = decoded_path.back() == '/';
     if (trailing_slash && relative.size() > 1) relative.pop_back();
@@ -240,8 +222,49 @@ http::Response serve_static(const http::Request& request, const std::string& dec
         if (!S_ISREG(st.st_mode) || trailing_slash) return error_response(404);
         opened = describe_file(std::move(fd), st, decoded_path, ctx);
     }
-    if (!OpenFileCache::accepts(*opened)) return serve_file(request, *opened);
-    return serve_file(request, ctx.file_cache.insert(decoded_path, std::move(*opened), now));
+    http::Response r;
+    if (!OpenFileCache::accepts(*opened)) {
+        serve_file(request, *opened, r);
+    } else {
+        serve_file(request, ctx.file_cache.insert(decoded_path, std::move(*opened), now), r);
+    }
+    return r;
+}
+
+}  // namespace
+
+void serve_static(const http::Request& request, const std::string& decoded_path,
+                  const StaticContext& ctx, http::Response& response) {
+    response.clear();
+    switch (request.method_kind) {
+        case http::Method::Get:
+        case http::Method::Head:
+            break;
+        case http::Method::Options:
+            response.headers.add("Allow", kStaticAllow);
+            return;
+        case http::Method::Other:
+            response = error_response(501);
+            return;
+        default:
+            response = error_response(405);
+            response.headers.add("Allow", kStaticAllow);
+            return;
+    }
+
+    const auto now = OpenFileCache::Clock::now();
+    if (const OpenFile* cached = ctx.file_cache.find(decoded_path, now)) {
+        serve_file(request, *cached, response);
+        return;
+    }
+    response = serve_uncached(request, decoded_path, ctx, now);
+}
+
+http::Response serve_static(const http::Request& request, const std::string& decoded_path,
+                            const StaticContext& ctx) {
+    http::Response response;
+    serve_static(request, decoded_path, ctx, response);
+    return response;
 }
 
 }  // namespace cgikit::handlers

@@ -32,6 +32,11 @@ struct StaticContext {
 inline constexpr const char* kStaticAllow = "GET, HEAD, OPTIONS";
 
 // `decoded_path` is the request path after decode_and_normalize_path (absolute, no dot segments).
+// Fills `response`, replacing what it held but reusing its storage (see http::Response::clear):
+// served into a Response kept from one request to the next, a cached file costs no allocation.
+void serve_static(const http::Request& request, const std::string& decoded_path,
+                  const StaticContext& context, http::Response& response);
+// The same into a new Response.
 http::Response serve_static(const http::Request& request, const std::string& decoded_path,
                             const StaticContext& context);
 

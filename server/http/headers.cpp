@@ -4,20 +4,6 @@
 
 namespace cgikit::http {
 
-namespace {
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    }
-    return true;
-}
-
 std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
         s.remove_prefix(1);
@@ -42,7 +28,7 @@ void Headers::add(std::string_view name, std::string_view value) {
         spare.name.assign(name);
         spare.value.assign(value);
     } else {
-        fields_.push_back({std::string(name), std::string(value)});
+        fields_.emplace_back(name, value);  // built in place: no temporaries to move
     }
     ++size_;
 }

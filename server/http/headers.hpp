@@ -11,8 +11,20 @@
 
 namespace cgikit::http {
 
-// ASCII case-insensitive equality, as HTTP field names and tokens require.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// ASCII case-insensitive equality, as HTTP field names and tokens require. Inline: every header
+// lookup calls it for every field.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i];
+        char y = b[i];
+        if (x == y) continue;
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
 
 // Optional whitespace (SP / HTAB) trimmed from both ends (RFC 9110 §5.6.3).
 std::string_view trim_ows(std::string_view s) noexcept;
@@ -22,6 +34,8 @@ std::string_view trim_ows(std::string_view s) noexcept;
 bool list_contains_token(std::string_view value, std::string_view token) noexcept;
 
 struct HeaderField {
+    HeaderField(std::string_view field_name, std::string_view field_value)
+        : name(field_name), value(field_value) {}
     std::string name;
     std::string value;
 };

@@ -1,7 +1,5 @@
 #include "http/request_parser.hpp"
 
-#include <cstring>
-
 namespace cgikit::http {
 
 namespace {
@@ -9,26 +7,41 @@ namespace {
 // Bytes a header field costs against max_header_bytes: name, ": ", value, CRLF.
 constexpr std::size_t kFieldOverheadBytes = 4;
 
+// A set of bytes as a table: the checks below run for every byte of every field name and Host.
+struct ByteClass {
+    bool member[256] = {};
+    constexpr ByteClass(std::string_view punctuation) {
+        for (int c = '0'; c <= '9'; ++c)
+            member[c] = true;
+        for (int c = 'a'; c <= 'z'; ++c)
+            member[c] = true;
+        for (int c = 'A'; c <= 'Z'; ++c)
+            member[c] = true;
+        for (char c : punctuation)
+            member[static_cast<unsigned char>(c)] = true;
+    }
+    bool contains(char c) const noexcept { return member[static_cast<unsigned char>(c)]; }
+};
+
+// tchar (RFC 9110 §5.6.2).
+constexpr ByteClass kTokenChars("!#$%&'*+-.^_`|~");
+// RFC 3986 §3.2.2 reg-name / IP-literal / port characters: enough to refuse Host values that could
+// confuse anything downstream (CGI's SERVER_NAME, logs).
+constexpr ByteClass kHostChars("-._~%!$&'()*+,;=:[]");
+
 bool is_scheme_prefix(std::string_view target, std::string_view scheme) {
     return target.size() > scheme.size() + 3 && iequals(target.substr(0, scheme.size()), scheme) &&
            target.substr(scheme.size(), 3) == "://";
 }
 
-// RFC 3986 §3.2.2 reg-name / IP-literal / port characters: enough to refuse Host values that could
-// confuse anything downstream (CGI's SERVER_NAME, logs).
 bool is_valid_host(std::string_view host) {
-    for (char c : host) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  std::strchr("-._~%!$&'()*+,;=:[]", c) != nullptr;
-        if (!ok || c == '\0') return false;
-    }
+    for (char c : host)
+        if (!kHostChars.contains(c)) return false;
     return true;
 }
 
-// tchar (RFC 9110 §5.6.2).
 bool is_token_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+    return kTokenChars.contains(c);
 }
 
 // How much of a message's start we keep to judge an unknown method: longer methods are refused.
@@ -367,23 +380,39 @@ int RequestParser::finish_head() {
         return fail(505, "unsupported HTTP version");
     }
 
+    // The fields policed here, found in one pass: how many of each, and the first one's value.
+    struct Found {
+        std::size_t count = 0;
+        std::string_view value;
+        void add(std::string_view v) noexcept {
+            if (count++ == 0) value = v;
+        }
+    } host, transfer_encoding, expect;
+    for (const HeaderField& field : r.headers) {
+        if (iequals(field.name, "Host")) {
+            host.add(field.value);
+        } else if (iequals(field.name, "Transfer-Encoding")) {
+            transfer_encoding.add(field.value);
+        } else if (iequals(field.name, "Expect")) {
+            expect.add(field.value);
+        }
+    }
+
     // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, at most one in HTTP/1.0.
-    std::size_t hosts = r.headers.count("Host");
-    if (hosts > 1) return fail(400, "duplicate Host");
-    if (hosts == 0 && r.version.minor == 1) return fail(400, "missing Host");
-    if (hosts == 1) {
-        r.host.assign(*r.headers.get("Host"));
+    if (host.count > 1) return fail(400, "duplicate Host");
+    if (host.count == 0 && r.version.minor == 1) return fail(400, "missing Host");
+    if (host.count == 1) {
+        r.host.assign(host.value);
         if (!is_valid_host(r.host)) return fail(400, "invalid Host");
     }
     if (!split_target()) return fail(400, "invalid request target");
 
     // Transfer-Encoding (RFC 9112 §6.1): we accept exactly "chunked". llhttp already refuses it
     // together with Content-Length and a non-final chunked.
-    if (std::size_t te = r.headers.count("Transfer-Encoding"); te > 0) {
+    if (transfer_encoding.count > 0) {
         if (r.version.minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
-        if (te > 1) return fail(400, "multiple Transfer-Encoding fields");
-        auto value = trim_ows(*r.headers.get("Transfer-Encoding"));
-        if (!iequals(value, "chunked")) {
+        if (transfer_encoding.count > 1) return fail(400, "multiple Transfer-Encoding fields");
+        if (!iequals(trim_ows(transfer_encoding.value), "chunked")) {
             if ((parser_.flags & F_CHUNKED) != 0) return fail(501, "unsupported transfer coding");
             return fail(400, "Transfer-Encoding is not chunked");
         }
@@ -395,8 +424,8 @@ int RequestParser::finish_head() {
         }
     }
 
-    if (auto expect = r.headers.get("Expect")) {
-        if (!iequals(trim_ows(*expect), "100-continue") || r.headers.count("Expect") > 1) {
+    if (expect.count > 0) {
+        if (!iequals(trim_ows(expect.value), "100-continue") || expect.count > 1) {
             return fail(417, "unsupported expectation");
         }
         r.expect_continue = r.version.minor == 1;

@@ -30,6 +30,26 @@ struct Response {
     Headers headers;  // Date, Server, Content-Length and Connection are added by the writer
     std::variant<std::monostate, std::string, FileBody, StreamBody> body;
     bool close_connection = false;  // close after sending (e.g. after a 400)
+
+    // Back to the state of a default-constructed Response, keeping the storage of the header fields
+    // and of a text body for the next response (a Response reused from one request to the next
+    // stops allocating). A text body is left empty rather than dropped: an empty text
+    // body and no body are sent alike.
+    void clear() noexcept {
+        status = 200;
+        headers.clear();
+        if (auto* text = std::get_if<std::string>(&body)) {
+            text->clear();
+        } else {
+            body = std::monostate{};
+        }
+        close_connection = false;
+    }
+    // The body as text, reusing the storage of a text body it already has.
+    std::string& text_body() {
+        if (auto* text = std::get_if<std::string>(&body)) return *text;
+        return body.emplace<std::string>();
+    }
 };
 
 }  // namespace cgikit::http

@@ -54,6 +54,19 @@ void append_decoded(std::string& out, std::string_view segment) {
     }
 }
 
+// True when `raw` (which starts with '/') is already what decoding and normalising make of it:
+// nothing percent-encoded, no NUL, no empty segment but a trailing one, and no segment that starts
+// with '.' (a superset of "." and ".."). The common case, checked in one pass.
+bool is_normal_form(std::string_view raw) noexcept {
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == '%' || c == '\0') return false;
+        if (c == '/' && i + 1 < raw.size() && (raw[i + 1] == '/' || raw[i + 1] == '.'))
+            return false;
+    }
+    return true;
+}
+
 bool is_path_char_unencoded(unsigned char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     switch (c) {
@@ -85,6 +98,7 @@ bool is_path_char_unencoded(unsigned char c) noexcept {
 
 DecodedPath decode_and_normalize_path(std::string_view raw_path) {
     if (raw_path.empty() || raw_path.front() != '/') return {kBadRequest, {}};
+    if (is_normal_form(raw_path)) return {0, std::string(raw_path)};
     EncodingCheck check = check_encoding(raw_path);
     if (check == EncodingCheck::Malformed) return {kBadRequest, {}};
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "http/response_writer.hpp"
+
 using cgikit::handlers::MimeTypes;
 using cgikit::handlers::OpenFileCache;
 using cgikit::handlers::serve_static;
@@ -163,6 +165,46 @@ TEST_CASE("serve_static sends a small file from memory and caches it", "[static]
         CHECK(not_modified.status == 304);
         CHECK(header(not_modified, "ETag") == header(r, "ETag"));
         CHECK(std::holds_alternative<std::monostate>(not_modified.body));
+    }
+}
+
+TEST_CASE("serve_static into a reused Response answers as into a new one", "[static]") {
+    DocRoot root;
+    root.write("hello.txt", "hello world\n");
+    root.write("big.bin", std::string(64 * 1024, 'b'));
+    Request ranged = get("/hello.txt");
+    ranged.headers.add("Range", "bytes=6-10");
+    Request options = get("/hello.txt");
+    options.method = "OPTIONS";
+    options.method_kind = Method::Options;
+    struct Case {
+        Request request;
+        std::string path;
+    };
+    const std::vector<Case> cases{
+        {get("/hello.txt"), "/hello.txt"}, {ranged, "/hello.txt"},
+        {get("/missing"), "/missing"},     {get("/big.bin"), "/big.bin"},
+        {options, "/hello.txt"},           {get("/hello.txt"), "/hello.txt"}};
+    Response reused;
+    for (const auto& c : cases) {
+        serve_static(c.request, c.path, root.context(), reused);
+        Response fresh = serve_static(c.request, c.path, root.context());
+        INFO(c.path << " " << c.request.method);
+        CHECK(reused.status == fresh.status);
+        CHECK(reused.close_connection == fresh.close_connection);
+        CHECK(std::equal(reused.headers.begin(), reused.headers.end(), fresh.headers.begin(),
+                         fresh.headers.end(), [](const auto& a, const auto& b) {
+                             return a.name == b.name && a.value == b.value;
+                         }));
+        // An empty text body and no body are sent alike.
+        CHECK(cgikit::http::body_length(reused) == cgikit::http::body_length(fresh));
+        if (const auto* text = std::get_if<std::string>(&fresh.body)) {
+            REQUIRE(std::holds_alternative<std::string>(reused.body));
+            CHECK(std::get<std::string>(reused.body) == *text);
+        } else if (std::holds_alternative<FileBody>(fresh.body)) {
+            REQUIRE(std::holds_alternative<FileBody>(reused.body));
+            CHECK(std::get<FileBody>(reused.body).length == std::get<FileBody>(fresh.body).length);
+        }
     }
 }
 
