@@ -173,6 +173,21 @@ TEST_CASE("a connection that sends nothing is closed without a response", "[life
     CHECK(server.stderr_text().find("(408)") == std::string::npos);
 }
 
+TEST_CASE("a client silent for longer than the accept deferral is still served",
+          "[lifecycle][timeout]") {
+    // Listeners defer accept until the client's first bytes (TCP_DEFER_ACCEPT, 1 s); a connection
+    // silent for longer is accepted anyway and must work like any other. The pause is the
+    // client's behaviour under test, not synchronisation.
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    RawClient client(server.port());
+    std::this_thread::sleep_for(1500ms);
+    client.send(get("/hello.txt"));
+    auto r = client.read_response();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+}
+
 TEST_CASE("keep-alive idle timeout closes the connection silently", "[lifecycle][timeout]") {
     Site site;
     TestServer server({.root = site.dir.path(), .config_json = kShortTimeouts});
