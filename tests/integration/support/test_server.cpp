@@ -134,9 +134,12 @@ TestServer::TestServer(Options options) {
 
     const std::string marker = "listening on http://";
     if (!wait_for(marker, stderr_, std::chrono::seconds(10))) {
-        std::string text = stderr_text();
         stop(SIGKILL);
-        throw std::runtime_error("cgikitd did not start: " + text);
+        // The readers must be joined before the exception leaves: a joinable std::thread
+        // destroyed during unwinding terminates the test process.
+        if (stdout_reader_.joinable()) stdout_reader_.join();
+        if (stderr_reader_.joinable()) stderr_reader_.join();
+        throw std::runtime_error("cgikitd did not start: " + stderr_text());
     }
     std::string text = stderr_text();
     auto at = text.find(marker) + marker.size();
@@ -163,6 +166,7 @@ void TestServer::pump(int fd, std::string& sink) {
     }
     ::close(fd);
     std::lock_guard lock(mutex_);
+    ++pipes_closed_;
     changed_.notify_all();
 }
 
@@ -176,7 +180,9 @@ bool TestServer::wait_for(const std::string& needle, std::string& haystack,
             exited_ = true;
             exit_status_ = status;
         }
-        return exited_;
+        // Exited: nothing more will come once both pipes are drained (the server's last lines
+        // may still be in them when its exit is seen).
+        return exited_ && pipes_closed_ == 2;
     });
     return haystack.find(needle) != std::string::npos;
 }

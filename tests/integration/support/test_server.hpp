@@ -72,6 +72,7 @@ class TestServer {
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
     bool exited_ = false;
+    int pipes_closed_ = 0;  // stdout and stderr pumps that reached EOF (under mutex_)
     int exit_status_ = -1;
     std::mutex mutex_;
     std::condition_variable changed_;
