@@ -5,11 +5,13 @@ namespace cgikit::net {
 void Timer::arm(TimerQueue& queue, Clock::time_point deadline) {
     cancel();
     deadline_ = deadline;
-    queue.insert(*this);
+    queue.insert(*this, queue.lane_for(TimerQueue::kAbsolute));
 }
 
 void Timer::arm_after(TimerQueue& queue, Clock::duration timeout) {
-    arm(queue, queue.now() + timeout);
+    cancel();
+    deadline_ = queue.now() + timeout;
+    queue.insert(*this, queue.lane_for(timeout));
 }
 
 void Timer::cancel() noexcept {
@@ -17,65 +19,96 @@ void Timer::cancel() noexcept {
 }
 
 TimerQueue::~TimerQueue() {
-    while (head_ != nullptr)
-        unlink(*head_);
+    for (std::size_t i = 0; i < lane_count_; ++i) {
+        while (lanes_[i].head != nullptr)
+            unlink(*lanes_[i].head);
+    }
 }
 
-void TimerQueue::insert(Timer& timer) noexcept {
-    Timer* after = tail_;
+TimerLane& TimerQueue::lane_for(Clock::duration length) {
+    for (std::size_t i = 0; i < lane_count_; ++i) {
+        if (lanes_[i].length == length) return lanes_[i];
+    }
+    if (lane_count_ == kMaxLanes) return lanes_[kMaxLanes - 1];
+    lanes_[lane_count_].length = length;
+    return lanes_[lane_count_++];
+}
+
+void TimerQueue::insert(Timer& timer, TimerLane& lane) noexcept {
+    Timer* after = lane.tail;
     while (after != nullptr && after->deadline_ > timer.deadline_)
         after = after->prev_;
     timer.prev_ = after;
-    timer.next_ = after != nullptr ? after->next_ : head_;
+    timer.next_ = after != nullptr ? after->next_ : lane.head;
     if (timer.next_ != nullptr) {
         timer.next_->prev_ = &timer;
     } else {
-        tail_ = &timer;
+        lane.tail = &timer;
     }
     if (after != nullptr) {
         after->next_ = &timer;
     } else {
-        head_ = &timer;
+        lane.head = &timer;
     }
     timer.queue_ = this;
+    timer.lane_ = &lane;
     timer.armed_in_run_ = runs_;
 }
 
 void TimerQueue::unlink(Timer& timer) noexcept {
+    TimerLane& lane = *timer.lane_;
     if (timer.prev_ != nullptr) {
         timer.prev_->next_ = timer.next_;
     } else {
-        head_ = timer.next_;
+        lane.head = timer.next_;
     }
     if (timer.next_ != nullptr) {
         timer.next_->prev_ = timer.prev_;
     } else {
-        tail_ = timer.prev_;
+        lane.tail = timer.prev_;
     }
     timer.prev_ = timer.next_ = nullptr;
     timer.queue_ = nullptr;
+    timer.lane_ = nullptr;
 }
 
 int TimerQueue::next_timeout_ms() const noexcept {
-    if (head_ == nullptr) return -1;
+    const Timer* earliest = nullptr;
+    for (std::size_t i = 0; i < lane_count_; ++i) {
+        const Timer* head = lanes_[i].head;
+        if (head != nullptr && (earliest == nullptr || head->deadline_ < earliest->deadline_)) {
+            earliest = head;
+        }
+    }
+    if (earliest == nullptr) return -1;
     auto now = Clock::now();
-    if (head_->deadline_ <= now) return 0;
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(head_->deadline_ - now).count();
+    if (earliest->deadline_ <= now) return 0;
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(earliest->deadline_ - now).count();
     return ms > 60'000 ? 60'000 : static_cast<int>(ms);
+}
+
+Timer* TimerQueue::next_due(std::uint64_t run) const noexcept {
+    Timer* earliest = nullptr;
+    for (std::size_t i = 0; i < lane_count_; ++i) {
+        Timer* timer = lanes_[i].head;
+        // Armed by a callback of this run: it waits for the next run, even if already due.
+        while (timer != nullptr && timer->deadline_ <= now_ && timer->armed_in_run_ == run)
+            timer = timer->next_;
+        if (timer != nullptr && timer->deadline_ <= now_ &&
+            (earliest == nullptr || timer->deadline_ < earliest->deadline_)) {
+            earliest = timer;
+        }
+    }
+    return earliest;
 }
 
 void TimerQueue::run_expired() {
     update_now();
     const std::uint64_t run = ++runs_;
-    Timer* timer = head_;
-    while (timer != nullptr && timer->deadline_ <= now_) {
-        if (timer->armed_in_run_ == run) {  // armed by a callback of this run: next run
-            timer = timer->next_;
-            continue;
-        }
+    // Each callback may destroy or re-arm any timer: look again after every one.
+    while (Timer* timer = next_due(run)) {
         unlink(*timer);
-        timer->on_expiry_();  // may destroy or re-arm any timer: start again from the head
-        timer = head_;
+        timer->on_expiry_();
     }
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 // Timers for one event loop. A Timer is an intrusive node owned by whoever needs the timeout (a
-// connection, a CGI exchange); destroying it cancels it. The queue is a list sorted by deadline and
-// inserted from the back: almost every timer in this server is "now + a fixed timeout", so the
-// insert point is the tail and arming, re-arming and cancelling are O(1) without allocation.
+// connection, a CGI exchange); destroying it cancels it. Every timer in this server is "now + one
+// of a few fixed timeouts" (header_read, keep_alive, send, the CGI ones...), so the queue keeps one
+// list per timeout length: within a list deadlines arrive in order, the insert point is the tail,
+// and arming, re-arming and cancelling are O(1) without allocation, however many timers of other
+// lengths are pending. (One list for all was O(n) per arm: a 30 s CGI timeout walked back past
+// 10,000 idle connections' later keep-alive deadlines.)
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -11,7 +15,15 @@ namespace cgikit::net {
 
 using Clock = std::chrono::steady_clock;
 
+class Timer;
 class TimerQueue;
+
+// One list of timers sorted by deadline (TimerQueue's, for one timeout length).
+struct TimerLane {
+    Clock::duration length{};
+    Timer* head = nullptr;
+    Timer* tail = nullptr;
+};
 
 class Timer {
   public:
@@ -20,8 +32,10 @@ class Timer {
     Timer& operator=(const Timer&) = delete;
     ~Timer() { cancel(); }
 
-    // (Re)arms the timer to fire at `deadline`.
+    // (Re)arms the timer to fire at `deadline` (any order: a sorted insert).
     void arm(TimerQueue& queue, Clock::time_point deadline);
+    // (Re)arms the timer to fire `timeout` after the queue's now(): O(1) for a timeout length
+    // the queue has seen before.
     void arm_after(TimerQueue& queue, Clock::duration timeout);
     void cancel() noexcept;
     bool armed() const noexcept { return queue_ != nullptr; }
@@ -31,6 +45,7 @@ class Timer {
     friend class TimerQueue;
     std::function<void()> on_expiry_;
     TimerQueue* queue_ = nullptr;
+    TimerLane* lane_ = nullptr;
     Timer* prev_ = nullptr;
     Timer* next_ = nullptr;
     Clock::time_point deadline_{};
@@ -56,11 +71,20 @@ class TimerQueue {
 
   private:
     friend class Timer;
-    void insert(Timer& timer) noexcept;
+    // The list for timers armed with `length`; kAbsolute for arm(deadline). Lanes beyond
+    // kMaxLanes share the last one (still correct, inserts may walk).
+    TimerLane& lane_for(Clock::duration length);
+    void insert(Timer& timer, TimerLane& lane) noexcept;
     void unlink(Timer& timer) noexcept;
+    // The earliest timer due to fire in this run, or nullptr.
+    Timer* next_due(std::uint64_t run) const noexcept;
 
-    Timer* head_ = nullptr;
-    Timer* tail_ = nullptr;
+    static constexpr Clock::duration kAbsolute = Clock::duration::min();
+    // Distinct timeout lengths in use: a dozen in cgikitd; the bound keeps a caller that computes
+    // its timeouts from growing the lanes without limit.
+    static constexpr std::size_t kMaxLanes = 32;
+    TimerLane lanes_[kMaxLanes];  // the first lane_count_ in use; timers point at their lane
+    std::size_t lane_count_ = 0;
     Clock::time_point now_ = Clock::now();
     std::uint64_t runs_ = 0;  // run_expired() calls so far
 };

@@ -267,3 +267,44 @@ TEST_CASE("destroying the queue with armed timers leaves them disarmed", "[timer
     }
     CHECK_FALSE(t.armed());
 }
+
+TEST_CASE("timers of different lengths fire in deadline order across lengths", "[timer]") {
+    // arm_after keeps a list per timeout length; ordering must hold across the lists, and mixed
+    // with absolute deadlines.
+    TimerQueue queue;
+    std::string fired;
+    Timer long_a([&] { fired += 'L'; });
+    Timer short_b([&] { fired += 's'; });
+    Timer long_c([&] { fired += 'l'; });
+    Timer absolute([&] { fired += 'A'; });
+    Timer pending([&] { fired += 'P'; });
+    long_a.arm_after(queue, -10s);  // due 10 s ago
+    short_b.arm_after(queue, -30s);
+    long_c.arm_after(queue, -10s);
+    absolute.arm(queue, queue.now() - 20s);
+    pending.arm_after(queue, 1h);
+    queue.run_expired();
+    CHECK(fired == "sALl");
+    CHECK(pending.armed());
+}
+
+TEST_CASE("a short timeout armed behind many longer ones is the next to expire", "[timer]") {
+    // 10,000 idle keep-alive timers, then a request's short timeout: the earliest deadline is
+    // the short one, and cancelling any of them leaves the rest in order.
+    TimerQueue queue;
+    std::vector<std::unique_ptr<Timer>> idle;
+    for (int i = 0; i < 10'000; ++i) {
+        idle.push_back(std::make_unique<Timer>([] {}));
+        idle.back()->arm_after(queue, 1h);
+    }
+    bool short_fired = false;
+    Timer request([&] { short_fired = true; });
+    request.arm_after(queue, 100ms);
+    CHECK(queue.next_timeout_ms() <= 100);
+    idle[5000].reset();
+    idle[0]->cancel();
+    request.arm_after(queue, -1s);  // re-armed into the past: fires next run, alone
+    queue.run_expired();
+    CHECK(short_fired);
+    CHECK(queue.next_timeout_ms() > 100);
+}
