@@ -277,14 +277,15 @@ void Connection::on_message_complete() {
 
 void Connection::dispatch() {
     http::Request& request = parser_.request();
+    // Every branch below fills it from scratch: assigned, cleared, or by serve_static.
     http::Response& response = worker_.reusable_response();
-    response.clear();
     try {
         if (request.method_kind == http::Method::Connect) {
             response = handlers::error_response(405);
             response.headers.add("Allow", handlers::kStaticAllow);
             response.close_connection = true;
         } else if (request.raw_path == "*") {
+            response.clear();
             response.headers.add("Allow", handlers::kStaticAllow);  // OPTIONS * (RFC 9110 §9.3.7)
         } else {
             http::DecodedPath path = http::decode_and_normalize_path(request.raw_path);

@@ -9,7 +9,8 @@ namespace cgikit::handlers {
 namespace {
 
 // The variables in the order they are set: configured ones, then headers, then the server's
-// meta-variables. A later one replaces an earlier one of the same name (finish() keeps the last).
+// meta-variables. A later one replaces an earlier one of the same name (build_cgi_environment
+// keeps the last).
 // A vector, not a map: a request sets ~25 of them, and a node per variable was a third of the heap
 // allocations of a CGI request.
 struct Variable {

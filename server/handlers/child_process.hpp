@@ -10,12 +10,11 @@
 //     argv (RFC 3875 §4.4 is optional and a source of injection bugs).
 //   - exec failures (ENOENT, EACCES, ENOEXEC for a script without a valid #! line) come back as
 //     values; the failed child is reaped before spawn() returns.
-//   - a pidfd (CLOEXEC, from clone itself: CLONE_PIDFD) turns readable when the child exits: put it
-//   in epoll and call
-//     try_reap(). When the child is reaped, whatever it left running in its process group is
-//     SIGKILLed first (the request is over for them; a leftover holding stdout would also keep the
-//     response open). The group is killed while the exited child is still a zombie, so its pid, and
-//     so the group id, cannot have been reused by an unrelated process.
+//   - a pidfd (CLOEXEC, from clone itself: CLONE_PIDFD) turns readable when the child exits: put
+//     it in epoll and call try_reap(). When the child is reaped, whatever it left running in its
+//     process group is SIGKILLed first (the request is over for them; a leftover holding stdout
+//     would also keep the response open). The group is killed while the exited child is still a
+//     zombie, so its pid, and so the group id, cannot have been reused by an unrelated process.
 //   - a child is always reaped: the destructor SIGKILLs the group and waits if nobody reaped it.
 #include <sys/types.h>
 

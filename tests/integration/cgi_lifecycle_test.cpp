@@ -444,8 +444,7 @@ TEST_CASE("CGI life: a script that never reads a large upload and a client leavi
     TempDir root;
     TempDir work;
     std::string spool = writable_dir(work, "spool");
-    TestServer server(cgi_server(
-        root, R"({"cgi": {"spool_memory_bytes": 1024, "spool_dir": ")" + spool + R"("}})"));
+    TestServer server(cgi_server(root, small_spool_config(spool)));
     CHECK(request(server.port(), get("/cgi-bin/content_length.sh")).status == 200);
     const int baseline = idle_fd_count(server.pid());
     REQUIRE(baseline > 0);

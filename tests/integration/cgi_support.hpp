@@ -163,4 +163,9 @@ inline std::string writable_dir(const TempDir& dir, const std::string& name) {
     return path;
 }
 
+// Config for a small in-memory spool (1 KiB) that spills into `spool_dir`.
+inline std::string small_spool_config(const std::string& spool_dir) {
+    return R"({"cgi": {"spool_memory_bytes": 1024, "spool_dir": ")" + spool_dir + R"("}})";
+}
+
 }  // namespace cgikit::test
