@@ -171,8 +171,12 @@ void add_meta_variables(Variables& variables, const CgiEnvironmentInput& input) 
     if (auto authorization = request.headers.get("Authorization")) {
         if (auto scheme = auth_scheme(*authorization)) set("AUTH_TYPE", std::move(*scheme));
     }
-    if (request.has_body()) {
-        if (input.body_length) set("CONTENT_LENGTH", std::to_string(*input.body_length));
+    // A request has a body when Content-Length or chunked frames one (RFC 9112 §6), even an
+    // empty one: an empty form POST ("Content-Length: 0") keeps its CONTENT_TYPE, as in Apache
+    // and lighttpd. An empty body is never spooled, so it has no body_length.
+    if (request.content_length || request.chunked) {
+        std::uint64_t length = input.body_length.value_or(request.content_length.value_or(0));
+        set("CONTENT_LENGTH", std::to_string(length));
         if (auto type = request.headers.get("Content-Type"))
             set("CONTENT_TYPE", std::string(*type));
     }
