@@ -140,11 +140,23 @@ void add_configured(Variables& variables, const CgiEnvironmentInput& input) {
     }
 }
 
+// An absolute-form request-target ("GET http://host/x"), whose authority the parser made the
+// request's host.
+bool has_absolute_form_target(const http::Request& request) noexcept {
+    return !request.target.empty() && request.target.front() != '/' && request.target != "*";
+}
+
 // Every header as HTTP_* (RFC 3875 §4.1.18); repeated headers joined in order with ", " (RFC
-// 9110 §5.3), Cookie with "; " (RFC 6265 §5.4).
+// 9110 §5.3), Cookie with "; " (RFC 6265 §5.4). With an absolute-form target, HTTP_HOST is the
+// target's authority: the server MUST ignore the Host header then (RFC 9112 §3.2.2).
 void add_headers(Variables& variables, const CgiEnvironmentInput& input) {
     const std::size_t first_header = variables.size();
+    const bool host_from_target = has_absolute_form_target(input.request);
+    if (host_from_target && !has_nul(input.request.host)) {
+        variables.push_back({"HTTP_HOST", input.request.host});
+    }
     for (const auto& field : input.request.headers) {
+        if (host_from_target && http::iequals(field.name, "Host")) continue;
         std::string name = cgi_header_variable_name(field.name, input.settings.pass_authorization);
         if (name.empty() || has_nul(field.value)) continue;
         // A linear search: the parser bounds the number of fields, and requests have few.

@@ -108,3 +108,17 @@ TEST_CASE("CGI conformance: a 205 from a script has no content, framed as Conten
     CHECK(responses[0].ends_with("\r\n\r\n"));
     CHECK(responses[1].starts_with("HTTP/1.1 404 Not Found\r\n"));  // the stream stayed in step
 }
+
+TEST_CASE("CGI conformance: with an absolute-form target, HTTP_HOST is the target's authority",
+          "[cgi][conformance][env]") {
+    // RFC 9112 §3.2.2: the Host header MUST be ignored then; SERVER_NAME already followed the
+    // target, HTTP_HOST (what scripts build their URLs from) passed the ignored header on.
+    TempDir root;
+    TestServer server(cgi_server(root));
+    auto env =
+        env_of(server.port(),
+               "GET http://www.example.org:99/cgi-bin/env.sh HTTP/1.1\r\nHost: other:5\r\n\r\n");
+    CHECK(env["HTTP_HOST"] == "www.example.org:99");
+    CHECK(env["SERVER_NAME"] == "www.example.org");
+    CHECK(env["REQUEST_URI"] == "http://www.example.org:99/cgi-bin/env.sh");
+}

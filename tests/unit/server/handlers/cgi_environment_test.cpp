@@ -369,6 +369,31 @@ TEST_CASE("SERVER_NAME comes from Host, else the configured name", "[cgi_environ
     CHECK(server_name("[]") == "configured.example");
 }
 
+TEST_CASE("an absolute-form target's authority replaces the Host header", "[cgi_environment]") {
+    // RFC 9112 §3.2.2: the server MUST ignore the received Host and use the target's authority;
+    // scripts build their own URLs from HTTP_HOST (Apache rewrites it the same way).
+    Fixture fixture;
+    fixture.request.target = "http://Example.ORG:99/cgi-bin/env.sh/extra?a=%20b";
+    fixture.request.host = "Example.ORG:99";  // what the parser takes from such a target
+    fixture.request.headers.clear();
+    fixture.request.headers.add("Host", "other:5");
+    fixture.request.headers.add("X-After", "1");
+    auto environment = fixture.build();
+    CHECK(environment.at("HTTP_HOST") == "Example.ORG:99");
+    CHECK(environment.at("SERVER_NAME") == "example.org");
+    CHECK(environment.at("HTTP_X_AFTER") == "1");
+
+    SECTION("also when the request had no Host header (HTTP/1.0)") {
+        fixture.request.headers.clear();
+        CHECK(fixture.build().at("HTTP_HOST") == "Example.ORG:99");
+    }
+    SECTION("an origin-form target keeps the Host header as sent") {
+        fixture.request.target = "/cgi-bin/env.sh/extra?a=%20b";
+        fixture.request.host = "other:5";
+        CHECK(fixture.build().at("HTTP_HOST") == "other:5");
+    }
+}
+
 TEST_CASE("SERVER_PORT is where the request arrived, not the Host port", "[cgi_environment]") {
     Fixture fixture;
     fixture.request.host = "www.example.com:9999";
