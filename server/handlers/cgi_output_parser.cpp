@@ -267,7 +267,10 @@ void CgiOutputParser::classify() {
                                      : CgiResponseKind::ClientRedirect;
         }
     }
-    bool untyped = head.kind == CgiResponseKind::Document && !content_type && head.forwards_body();
+    // Without a Content-Type only an empty body is valid; unless the script declared it empty,
+    // only the end of the output can tell.
+    bool untyped = head.kind == CgiResponseKind::Document && !content_type &&
+                   head.forwards_body() && head.content_length.value_or(1) != 0;
 
     // Forwarded fields: everything but the CGI, framing and hop-by-hop ones.
     std::string connection_options = fields_.joined("Connection", ",");

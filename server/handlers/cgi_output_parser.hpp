@@ -26,7 +26,8 @@
 //     relative Location (RFC 9110 §10.2.2), not an internal one: the other fields would be lost.
 //   - no Location: Document. Content-Type is required when there is a body (RFC 3875 §6.3.1):
 //     a head without one (and whose status allows a body) is only complete at the end of the
-//     output, with content_length 0; a first body byte makes it invalid instead.
+//     output, with content_length 0, or at once if it says "Content-Length: 0"; a first body
+//     byte makes it invalid instead.
 //   - 205 Reset Content: never a body (it is dropped) and content_length 0 (RFC 9110 §15.3.6).
 //   - Dropped from the forwarded fields: Status, Content-Length, hop-by-hop fields (Connection,
 //     Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and any named in Connection, RFC 9110

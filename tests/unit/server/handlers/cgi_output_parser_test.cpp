@@ -280,6 +280,11 @@ TEST_CASE("a document with a body needs a Content-Type", "[cgi_output_parser]") 
     CHECK(nothing.status == 200);
     CHECK(nothing.content_length == 0u);
 
+    // A declared Content-Length: 0 promises no body: no need to wait for the end.
+    CgiOutputParser declared{CgiSettings{}};
+    CHECK(declared.feed("Status: 404\nContent-Length: 0\n\n") == CgiOutputState::HeadersDone);
+    CHECK(declared.head().content_length == 0u);
+
     // Until the output ends, such a head is not yet a response.
     CgiOutputParser parser{CgiSettings{}};
     CHECK(parser.feed("Status: 403\n\n") == CgiOutputState::NeedMore);
