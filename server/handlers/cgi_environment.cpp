@@ -140,11 +140,23 @@ void add_configured(Variables& variables, const CgiEnvironmentInput& input) {
     }
 }
 
+// An absolute-form request-target ("GET http://host/x"), whose authority the parser made the
+// request's host.
+bool has_absolute_form_target(const http::Request& request) noexcept {
+    return !request.target.empty() && request.target.front() != '/' && request.target != "*";
+}
+
 // Every header as HTTP_* (RFC 3875 §4.1.18); repeated headers joined in order with ", " (RFC
-// 9110 §5.3), Cookie with "; " (RFC 6265 §5.4).
+// 9110 §5.3), Cookie with "; " (RFC 6265 §5.4). With an absolute-form target, HTTP_HOST is the
+// target's authority: the server MUST ignore the Host header then (RFC 9112 §3.2.2).
 void add_headers(Variables& variables, const CgiEnvironmentInput& input) {
     const std::size_t first_header = variables.size();
+    const bool host_from_target = has_absolute_form_target(input.request);
+    if (host_from_target && !has_nul(input.request.host)) {
+        variables.push_back({"HTTP_HOST", input.request.host});
+    }
     for (const auto& field : input.request.headers) {
+        if (host_from_target && http::iequals(field.name, "Host")) continue;
         std::string name = cgi_header_variable_name(field.name, input.settings.pass_authorization);
         if (name.empty() || has_nul(field.value)) continue;
         // A linear search: the parser bounds the number of fields, and requests have few.
@@ -171,8 +183,12 @@ void add_meta_variables(Variables& variables, const CgiEnvironmentInput& input) 
     if (auto authorization = request.headers.get("Authorization")) {
         if (auto scheme = auth_scheme(*authorization)) set("AUTH_TYPE", std::move(*scheme));
     }
-    if (request.has_body()) {
-        if (input.body_length) set("CONTENT_LENGTH", std::to_string(*input.body_length));
+    // A request has a body when Content-Length or chunked frames one (RFC 9112 §6), even an
+    // empty one: an empty form POST ("Content-Length: 0") keeps its CONTENT_TYPE, as in Apache
+    // and lighttpd. An empty body is never spooled, so it has no body_length.
+    if (request.content_length || request.chunked) {
+        std::uint64_t length = input.body_length.value_or(request.content_length.value_or(0));
+        set("CONTENT_LENGTH", std::to_string(length));
         if (auto type = request.headers.get("Content-Type"))
             set("CONTENT_TYPE", std::string(*type));
     }

@@ -44,7 +44,8 @@ struct CgiEnvironmentInput {
     const CgiSettings& settings;
     EnvironmentLookup lookup_environment;  // for pass_environment; empty = pass nothing
     // The exact number of body bytes the script can read on stdin (after de-chunking and
-    // spooling). CONTENT_LENGTH is set only when the request has a body (RFC 3875 §4.1.2).
+    // spooling). CONTENT_LENGTH is set only when the request has a body (RFC 3875 §4.1.2), an
+    // empty one ("Content-Length: 0", no spool, no body_length) included.
     std::optional<std::uint64_t> body_length;
     std::optional<CgiRedirectInfo> redirect;
 };

@@ -76,7 +76,7 @@ std::optional<std::uint64_t> parse_content_length(std::string_view value) noexce
 bool CgiResponseHead::forwards_body() const noexcept {
     bool document =
         kind == CgiResponseKind::Document || kind == CgiResponseKind::ClientRedirectWithDocument;
-    return document && !http::status_forbids_body(status);
+    return document && !http::status_forbids_body(status) && status != kResetContent;
 }
 
 CgiOutputParser::CgiOutputParser(const CgiSettings& settings) noexcept
@@ -108,6 +108,12 @@ CgiOutputState CgiOutputParser::feed(std::string_view bytes) {
 
 CgiOutputState CgiOutputParser::finish() {
     if (state_ != CgiOutputState::NeedMore) return state_;
+    if (phase_ == Phase::UntypedDocument) {  // no body came: the head stands, empty
+        if (!head_.content_length) head_.content_length = 0;
+        body_offset_ = 0;
+        state_ = CgiOutputState::HeadersDone;
+        return state_;
+    }
     if (head_bytes_ == 0) {
         fail("no output");
     } else {
@@ -117,6 +123,13 @@ CgiOutputState CgiOutputParser::finish() {
 }
 
 bool CgiOutputParser::consume_byte(char c) {
+    switch (phase_) {
+        case Phase::UntypedDocument:
+            fail("document without Content-Type");
+            return false;
+        case Phase::Head:
+            break;
+    }
     if (++head_bytes_ > max_head_bytes_) {
         fail("headers longer than " + std::to_string(max_head_bytes_) + " bytes");
         return false;
@@ -253,9 +266,11 @@ void CgiOutputParser::classify() {
             head.kind = content_type ? CgiResponseKind::ClientRedirectWithDocument
                                      : CgiResponseKind::ClientRedirect;
         }
-    } else if (!content_type && !http::status_forbids_body(head.status)) {
-        return fail("document without Content-Type");
     }
+    // Without a Content-Type only an empty body is valid; unless the script declared it empty,
+    // only the end of the output can tell.
+    bool untyped = head.kind == CgiResponseKind::Document && !content_type &&
+                   head.forwards_body() && head.content_length.value_or(1) != 0;
 
     // Forwarded fields: everything but the CGI, framing and hop-by-hop ones.
     std::string connection_options = fields_.joined("Connection", ",");
@@ -272,7 +287,14 @@ void CgiOutputParser::classify() {
         head.headers.add(field.name, field.value);
     }
     if (!head.forwards_body()) head.content_length.reset();
+    if (head.status == kResetContent && head.kind == CgiResponseKind::Document) {
+        head.content_length = 0;
+    }
     head_ = std::move(head);
+    if (untyped) {
+        phase_ = Phase::UntypedDocument;  // finish() or the first body byte decides
+        return;
+    }
     state_ = CgiOutputState::HeadersDone;
 }
 

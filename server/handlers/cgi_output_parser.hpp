@@ -24,8 +24,11 @@
 //       Status, no Content-Type                   -> ClientRedirect with that status, no body
 //     An abs-path Location next to other fields (say Set-Cookie) is thus a client redirect with a
 //     relative Location (RFC 9110 §10.2.2), not an internal one: the other fields would be lost.
-//   - no Location: Document; Content-Type is required unless the status forbids a body (204,
-//     304; RFC 3875 §6.3.1 requires it whenever there is a body).
+//   - no Location: Document. Content-Type is required when there is a body (RFC 3875 §6.3.1):
+//     a head without one (and whose status allows a body) is only complete at the end of the
+//     output, with content_length 0, or at once if it says "Content-Length: 0"; a first body
+//     byte makes it invalid instead.
+//   - 205 Reset Content: never a body (it is dropped) and content_length 0 (RFC 9110 §15.3.6).
 //   - Dropped from the forwarded fields: Status, Content-Length, hop-by-hop fields (Connection,
 //     Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and any named in Connection, RFC 9110
 //     §7.6.1), Date and Server (the response writer adds its own); for ClientRedirect also
@@ -58,10 +61,14 @@ struct CgiResponseHead {
     // The script's own Content-Length: the caller sends at most this many body bytes and closes
     // the connection if the script sends fewer (never a desynchronised stream).
     std::optional<std::uint64_t> content_length;
-    // False for ClientRedirect, LocalRedirect and statuses that forbid a body: the script's body
-    // is read and discarded.
+    // False for ClientRedirect, LocalRedirect, statuses that forbid a body (204, 304) and 205
+    // (RFC 9110 §15.3.6: no content, framed as Content-Length: 0, which content_length then
+    // says): the script's body is read and discarded.
     bool forwards_body() const noexcept;
 };
+
+// 205 Reset Content: the one status whose response must be framed as empty.
+inline constexpr int kResetContent = 205;
 
 class CgiOutputParser {
   public:
@@ -84,6 +91,9 @@ class CgiOutputParser {
 
   private:
     enum class LineState { InLine, AfterCr };
+    // Head: reading header lines. UntypedDocument: the head ended without the Content-Type a
+    // body would need; valid only if the output ends here (RFC 3875 §6.3.1).
+    enum class Phase { Head, UntypedDocument };
 
     // Both return false once the output is invalid.
     bool consume_byte(char c);
@@ -97,6 +107,7 @@ class CgiOutputParser {
     std::size_t max_fields_;
 
     CgiOutputState state_ = CgiOutputState::NeedMore;
+    Phase phase_ = Phase::Head;
     LineState line_state_ = LineState::InLine;
     std::string line_;
     std::size_t head_bytes_ = 0;

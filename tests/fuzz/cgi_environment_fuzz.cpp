@@ -4,8 +4,9 @@
 // HTTP_PROXY_AUTHORIZATION, HTTP_CONTENT_LENGTH or HTTP_CONTENT_TYPE.
 //
 // Input: the first byte sets flags (pass_authorization, chunked, https, HTTP version); the rest is
-// split at '\n' into lines: the first three are Host, the query and the remote address, the
-// others "name:value" header fields (a line without ':' is a name with an empty value).
+// split at '\n' into lines: the first three are Host ("@host": an absolute-form target with that
+// authority), the query and the remote address, the others "name:value" header fields (a line
+// without ':' is a name with an empty value).
 #include <cstdint>
 #include <cstdlib>
 #include <set>
@@ -46,6 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.target = "/cgi-bin/x";
     request.raw_path = "/cgi-bin/x";
     request.host = std::string(line(0));
+    if (request.host.starts_with('@')) {  // an absolute-form target: HTTP_HOST from its authority
+        request.host.erase(0, 1);
+        request.target = "http://" + request.host + "/cgi-bin/x";
+    }
     request.query = std::string(line(1));
     request.has_query = !request.query.empty();
     request.peer.remote_address = std::string(line(2));

@@ -369,6 +369,31 @@ TEST_CASE("SERVER_NAME comes from Host, else the configured name", "[cgi_environ
     CHECK(server_name("[]") == "configured.example");
 }
 
+TEST_CASE("an absolute-form target's authority replaces the Host header", "[cgi_environment]") {
+    // RFC 9112 §3.2.2: the server MUST ignore the received Host and use the target's authority;
+    // scripts build their own URLs from HTTP_HOST (Apache rewrites it the same way).
+    Fixture fixture;
+    fixture.request.target = "http://Example.ORG:99/cgi-bin/env.sh/extra?a=%20b";
+    fixture.request.host = "Example.ORG:99";  // what the parser takes from such a target
+    fixture.request.headers.clear();
+    fixture.request.headers.add("Host", "other:5");
+    fixture.request.headers.add("X-After", "1");
+    auto environment = fixture.build();
+    CHECK(environment.at("HTTP_HOST") == "Example.ORG:99");
+    CHECK(environment.at("SERVER_NAME") == "example.org");
+    CHECK(environment.at("HTTP_X_AFTER") == "1");
+
+    SECTION("also when the request had no Host header (HTTP/1.0)") {
+        fixture.request.headers.clear();
+        CHECK(fixture.build().at("HTTP_HOST") == "Example.ORG:99");
+    }
+    SECTION("an origin-form target keeps the Host header as sent") {
+        fixture.request.target = "/cgi-bin/env.sh/extra?a=%20b";
+        fixture.request.host = "other:5";
+        CHECK(fixture.build().at("HTTP_HOST") == "other:5");
+    }
+}
+
 TEST_CASE("SERVER_PORT is where the request arrived, not the Host port", "[cgi_environment]") {
     Fixture fixture;
     fixture.request.host = "www.example.com:9999";
@@ -441,10 +466,12 @@ TEST_CASE("CONTENT_LENGTH and CONTENT_TYPE only with a body", "[cgi_environment]
         fixture.body_length = 0;
         CHECK(fixture.build().at("CONTENT_LENGTH") == "0");
     }
-    SECTION("Content-Length: 0 is no body") {
+    SECTION("Content-Length: 0 is a body of length 0 (RFC 9112 §6), typed like any other") {
+        fixture.request.method = "POST";
         fixture.request.content_length = 0;
-        fixture.body_length = 0;
-        CHECK(fixture.build().count("CONTENT_LENGTH") == 0);
+        auto environment = fixture.build();  // no spool for an empty body: no body_length
+        CHECK(environment.at("CONTENT_LENGTH") == "0");
+        CHECK(environment.at("CONTENT_TYPE") == "application/x-www-form-urlencoded");
     }
     SECTION("a body without a Content-Type") {
         fixture.request.headers.remove("Content-Type");

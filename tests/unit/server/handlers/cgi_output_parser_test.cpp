@@ -253,14 +253,46 @@ TEST_CASE("a Location that is neither absolute nor local is invalid", "[cgi_outp
     check_invalid("Location: /a\nLocation: /b\n\n", "repeated Location");
 }
 
-TEST_CASE("a document needs a Content-Type unless the status forbids a body",
-          "[cgi_output_parser]") {
+TEST_CASE("a document with a body needs a Content-Type", "[cgi_output_parser]") {
     check_invalid("X-Only: 1\n\nbody", "Content-Type");
     check_invalid("Content-Type:\n\nbody", "Content-Type");
     check_invalid("\nbody", "Content-Type");
-    check_invalid("\r\n", "Content-Type");
-    check_invalid("Status: 200 OK\n\n", "Content-Type");
+    check_invalid("Status: 404\n\n\n", "Content-Type");
 
+    // RFC 3875 §6.3.1 asks for Content-Type only when there is a body: without one, the head
+    // stands once the output ends (Apache and lighttpd answer these the same way).
+    Outcome not_found = parse("Status: 404 Not Found\r\n\r\n");
+    REQUIRE(not_found.state == CgiOutputState::HeadersDone);
+    CHECK(not_found.kind == CgiResponseKind::Document);
+    CHECK(not_found.status == 404);
+    CHECK(not_found.headers.empty());
+    CHECK(not_found.content_length == 0u);  // known now: the client gets Content-Length: 0
+    CHECK(not_found.body.empty());
+
+    Outcome fields_only = parse("Set-Cookie: a=1\nX-Only: 1\n\n");
+    REQUIRE(fields_only.state == CgiOutputState::HeadersDone);
+    CHECK(fields_only.status == 200);
+    CHECK(fields_only.headers == Fields{{"Set-Cookie", "a=1"}, {"X-Only", "1"}});
+    CHECK(fields_only.content_length == 0u);
+
+    Outcome nothing = parse("\r\n");
+    REQUIRE(nothing.state == CgiOutputState::HeadersDone);
+    CHECK(nothing.status == 200);
+    CHECK(nothing.content_length == 0u);
+
+    // A declared Content-Length: 0 promises no body: no need to wait for the end.
+    CgiOutputParser declared{CgiSettings{}};
+    CHECK(declared.feed("Status: 404\nContent-Length: 0\n\n") == CgiOutputState::HeadersDone);
+    CHECK(declared.head().content_length == 0u);
+
+    // Until the output ends, such a head is not yet a response.
+    CgiOutputParser parser{CgiSettings{}};
+    CHECK(parser.feed("Status: 403\n\n") == CgiOutputState::NeedMore);
+    CHECK(parser.feed("late body") == CgiOutputState::Invalid);
+    CHECK(parser.error().find("Content-Type") != std::string::npos);
+}
+
+TEST_CASE("a Content-Type is not needed when the status forbids a body", "[cgi_output_parser]") {
     Outcome no_content = parse("Status: 204 No Content\nX-A: 1\n\n");
     REQUIRE(no_content.state == CgiOutputState::HeadersDone);
     CHECK(no_content.status == 204);
@@ -274,6 +306,22 @@ TEST_CASE("a document needs a Content-Type unless the status forbids a body",
     CHECK(not_modified.headers == Fields{{"ETag", "\"x\""}});
 
     check_invalid("Content-Type: a\nContent-Type: b\n\n", "repeated Content-Type");
+}
+
+TEST_CASE("a 205 never carries content, and its length says so", "[cgi_output_parser]") {
+    // RFC 9110 §15.3.6: no content in a 205, which must be framed as empty (Content-Length: 0),
+    // unlike 204 and 304, which have no framing at all.
+    Outcome typed = parse("Status: 205\nContent-Type: text/plain\nContent-Length: 5\n\nhello");
+    REQUIRE(typed.state == CgiOutputState::HeadersDone);
+    CHECK(typed.status == 205);
+    CHECK_FALSE(typed.forwards_body);
+    CHECK(typed.content_length == 0u);
+    CHECK(typed.headers == Fields{{"Content-Type", "text/plain"}});
+
+    Outcome untyped = parse("Status: 205 Reset Content\n\nignored");  // no body: no type needed
+    REQUIRE(untyped.state == CgiOutputState::HeadersDone);
+    CHECK_FALSE(untyped.forwards_body);
+    CHECK(untyped.content_length == 0u);
 }
 
 TEST_CASE("Transfer-Encoding from a script is invalid", "[cgi_output_parser]") {
