@@ -25,18 +25,47 @@ struct ByteClass {
 
 // tchar (RFC 9110 §5.6.2).
 constexpr ByteClass kTokenChars("!#$%&'*+-.^_`|~");
-// RFC 3986 §3.2.2 reg-name / IP-literal / port characters: enough to refuse Host values that could
-// confuse anything downstream (CGI's SERVER_NAME, logs).
-constexpr ByteClass kHostChars("-._~%!$&'()*+,;=:[]");
+// RFC 3986 §3.2.2 reg-name: unreserved / pct-encoded / sub-delims ('%' is checked for its two hex
+// digits separately).
+constexpr ByteClass kRegNameChars("-._~%!$&'()*+,;=");
+// Inside an IP-literal's brackets: IPv6address, IPvFuture ("v1.x:y") and a zone ID (RFC 6874,
+// "%25eth0"). Their finer grammar is left to whoever resolves the name; the characters are enough
+// to keep the literal in one piece.
+constexpr ByteClass kIpLiteralChars("-._~%!$&'()*+,;=:");
 
 bool is_scheme_prefix(std::string_view target, std::string_view scheme) {
     return target.size() > scheme.size() + 3 && iequals(target.substr(0, scheme.size()), scheme) &&
            target.substr(scheme.size(), 3) == "://";
 }
 
+bool is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Host = uri-host [ ":" port ] (RFC 9110 §7.2), uri-host = IP-literal / IPv4address / reg-name,
+// port = *DIGIT (RFC 3986 §3.2.2, §3.2.3); the same for an absolute-form or authority-form
+// authority. RFC 9112 §3.2: an invalid Host is a 400, so "a:b:c" or "[::1" never reaches a handler.
 bool is_valid_host(std::string_view host) {
-    for (char c : host)
-        if (!kHostChars.contains(c)) return false;
+    std::size_t i = 0;
+    if (!host.empty() && host.front() == '[') {
+        std::size_t close = host.find(']');
+        if (close == std::string_view::npos || close == 1) return false;
+        for (i = 1; i < close; ++i)
+            if (!kIpLiteralChars.contains(host[i])) return false;
+        i = close + 1;
+    } else {
+        for (; i < host.size() && host[i] != ':'; ++i) {
+            if (!kRegNameChars.contains(host[i])) return false;
+            if (host[i] == '%' &&
+                (host.size() - i < 3 || !is_hex_digit(host[i + 1]) || !is_hex_digit(host[i + 2]))) {
+                return false;
+            }
+        }
+    }
+    if (i == host.size()) return true;
+    if (host[i] != ':') return false;
+    for (++i; i < host.size(); ++i)
+        if (host[i] < '0' || host[i] > '9') return false;
     return true;
 }
 

@@ -569,6 +569,29 @@ TEST_CASE("Host: missing on 1.1, duplicated, or malformed -> 400", "[request_par
     CHECK(error_status_of(get("/", "Host: user@a\r\n")) == 400);
 }
 
+TEST_CASE("Host must be uri-host [ \":\" port ] (RFC 9112 section 3.2, RFC 9110 section 7.2)",
+          "[request_parser][strict]") {
+    // Only characters of RFC 3986 §3.2.2 is not enough: their arrangement must parse too.
+    for (const char* host : {"a:b:c", "a:80x", "a:-1", "[::1", "[::1]x", "[::1]:8x", "a]b", "a[b",
+                             "[]", "[::1]]", "a%zz", "a%4", "a%"}) {
+        INFO("Host: " << host);
+        CHECK(error_status_of(get("/", "Host: " + std::string(host) + "\r\n")) == 400);
+    }
+    // The same rule for the authority of an absolute-form target and of CONNECT.
+    CHECK(error_status_of(get("http://a:b:c/x")) == 400);
+    CHECK(error_status_of(get("http://[::1/x")) == 400);
+    CHECK(error_status_of("CONNECT a:b:c HTTP/1.1\r\nHost: a\r\n\r\n") == 400);
+
+    for (const char* host :
+         {"example.com", "example.com:8080", "example.com:", "127.0.0.1:80", "[::1]", "[::1]:80",
+          "[fe80::1%25eth0]", "[v1.fe:x]", "a%41b", "exa_mple.com", "a;b=c", ":80"}) {
+        INFO("Host: " << host);
+        Outcome o = parse_every_way(get("/", "Host: " + std::string(host) + "\r\n"));
+        REQUIRE(o.messages.size() == 1);
+        CHECK(o.messages[0].host == host);
+    }
+}
+
 TEST_CASE("bad Content-Length values -> 400", "[request_parser][strict]") {
     for (const char* value :
          {"-1", "1Z", "+1", "1 2", "0x10", "1,1", "", "1.0", "99999999999999999999999"}) {
