@@ -1,0 +1,153 @@
+// RFC 9110 / RFC 9112 conformance over real sockets, one case per finding of the conformance
+// review: the exact bytes a client sends, and what the RFC (or, where it leaves a choice, the
+// behaviour nginx, lighttpd and Apache share) says must come back.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "test_server.hpp"
+
+using namespace cgikit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Site {
+    TempDir dir;
+    Site() {
+        dir.write("hello.txt", "hello world\n");
+        dir.write("index.html", "<h1>home</h1>\n");
+    }
+};
+
+std::string get(const std::string& target, const std::string& extra = "") {
+    return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
+}
+
+// An IMF-fixdate as seconds since the epoch; nullopt when it is not one.
+std::optional<std::time_t> parse_imf_fixdate(const std::string& text) {
+    std::tm tm{};
+    const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+    return ::timegm(&tm);
+}
+
+// Sets the modification time of `path` to `seconds` from now.
+void set_mtime_from_now(const std::string& path, std::time_t seconds) {
+    struct timespec times[2] = {};
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = std::time(nullptr) + seconds;
+    REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// Host (RFC 9112 §3.2)
+
+TEST_CASE("a Host that is not uri-host [ \":\" port ] -> 400, and the connection closes",
+          "[conformance]") {
+    // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+    // request message that [...] contains [...] a Host header field with an invalid field value."
+    // (Apache and lighttpd refuse these; they used to be served.)
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    for (const char* host : {"a:b:c", "example.com:80x", "[::1", "[::1]x"}) {
+        INFO("Host: " << host);
+        RawClient client(server.port());
+        client.send("GET /hello.txt HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n" +
+                    get("/hello.txt"));
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(r->header("Connection") == "close");
+        auto rest = client.read_until_close(3s);
+        REQUIRE(rest);
+        CHECK(rest->empty());
+    }
+    CHECK(request(server.port(), "GET /hello.txt HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").status ==
+          200);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Validators (RFC 9110 §8.8)
+
+TEST_CASE("a file modified in the future: Last-Modified is no later than Date", "[conformance]") {
+    // RFC 9110 §8.8.2.1: "An origin server with a clock MUST NOT generate a Last-Modified date
+    // that is later than the server's time of message origination (Date). If the last
+    // modification time [...] evaluates to some time in the future [...] the origin server MUST
+    // replace that value with the message origination date." (Apache does; it used to be sent.)
+    Site site;
+    std::string path = site.dir.write("future.txt", "from the future\n");
+    set_mtime_from_now(path, 24 * 3600);
+    std::string big_path = site.dir.write("future.bin", std::string(20'000, 'f'));
+    set_mtime_from_now(big_path, 24 * 3600);
+    TestServer server({.root = site.dir.path()});
+    for (const char* target : {"/future.txt", "/future.txt", "/future.bin"}) {  // cached, too
+        INFO(target);
+        auto r = request(server.port(), get(target));
+        REQUIRE(r.status == 200);
+        auto date = parse_imf_fixdate(r.header("Date").value_or(""));
+        auto modified = parse_imf_fixdate(r.header("Last-Modified").value_or(""));
+        REQUIRE(date);
+        REQUIRE(modified);
+        CHECK(*modified <= *date);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Static files
+
+TEST_CASE("an index file that is a symlink inside the root is served like any file",
+          "[conformance]") {
+    // /dir/index.html -> ../hello.txt is served at /dir/index.html (symlinks inside the root are
+    // followed); /dir/ used to be a 403 because only the index lookup refused symlinks. nginx and
+    // lighttpd serve it. A symlink leaving the root stays refused either way.
+    TempDir outer;
+    outer.write("secret.txt", "SECRET\n");
+    outer.write("root/hello.txt", "hello world\n");
+    outer.mkdir("root/in");
+    outer.mkdir("root/out");
+    const std::string root = outer.path() + "/root";
+    REQUIRE(::symlink("../hello.txt", (root + "/in/index.html").c_str()) == 0);
+    REQUIRE(::symlink((outer.path() + "/secret.txt").c_str(), (root + "/out/index.html").c_str()) ==
+            0);
+    TestServer server({.root = root});
+
+    auto direct = request(server.port(), get("/in/index.html"));
+    CHECK(direct.status == 200);
+    auto index = request(server.port(), get("/in/"));
+    CHECK(index.status == 200);
+    CHECK(index.body == "hello world\n");
+    CHECK(index.header("ETag") == direct.header("ETag"));
+
+    auto out = request(server.port(), get("/out/"));
+    CHECK((out.status == 403 || out.status == 404));
+    CHECK(out.body.find("SECRET") == std::string::npos);
+}
+
+TEST_CASE("a FIFO in the root is a 404 and never stalls the worker", "[conformance]") {
+    // Opening a FIFO for reading waits for a writer: the worker thread used to stop there, and
+    // with it every connection it served. nginx says 404; lighttpd and Apache 403.
+    Site site;
+    const std::string fifo = site.dir.path() + "/fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    TestServer server({.root = site.dir.path(), .workers = 1});
+    RawClient client(server.port());
+    client.send(get("/fifo"));
+    auto r = client.read_response(false, 3s);
+    if (!r) {
+        // Release the blocked worker so that the server can stop.
+        int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (writer >= 0) ::close(writer);
+    }
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(request(server.port(), get("/hello.txt")).status == 200);
+}
