@@ -151,3 +151,32 @@ TEST_CASE("a FIFO in the root is a 404 and never stalls the worker", "[conforman
     CHECK(r->status == 404);
     CHECK(request(server.port(), get("/hello.txt")).status == 200);
 }
+
+// ------------------------------------------------------------------------------------------------
+// CGI responses
+
+TEST_CASE("a 205 from a script goes out without content, framed by Content-Length: 0",
+          "[conformance]") {
+    // RFC 9110 §15.3.6: "a server MUST NOT generate content in a 205 response". Unlike 204, a 205
+    // is not delimited by its header section (RFC 9112 §6.3), so it needs explicit framing. The
+    // script's body used to be forwarded, chunked.
+    Site site;
+    TestServer server({.root = site.dir.path(),
+                       .extra_args = {"--cgi-bin", "/cgi-bin/=" + fixtures_dir() + "/cgi-bin"}});
+    for (const char* method : {"GET", "HEAD"}) {
+        INFO(method);
+        RawClient client(server.port());
+        client.send(std::string(method) + " /cgi-bin/status.sh?205 HTTP/1.1\r\nHost: t\r\n\r\n" +
+                    get("/hello.txt"));
+        auto reset = client.read_response(std::string(method) == "HEAD", 5s);
+        REQUIRE(reset);
+        CHECK(reset->status == 205);
+        CHECK(reset->header("Content-Length") == "0");
+        CHECK_FALSE(reset->header("Transfer-Encoding"));
+        CHECK(reset->body.empty());
+        auto next = client.read_response(false, 5s);  // the stream is still in step
+        REQUIRE(next);
+        CHECK(next->status == 200);
+        CHECK(next->body == "hello world\n");
+    }
+}
