@@ -153,9 +153,10 @@ int errno_to_status(int err) {
         case EACCES:
         case EPERM:
             return 403;
-        case ENAMETOOLONG:
-            return 414;
-        default:  // ENOENT, ENOTDIR, EXDEV (outside the root), ELOOP (symlink loop)
+        // ENOENT, ENOTDIR, EXDEV (outside the root), ELOOP (a symlink loop) and ENAMETOOLONG: a
+        // name over NAME_MAX or PATH_MAX names no file (the request line limit, 414, is the
+        // parser's).
+        default:
             return 404;
     }
 }

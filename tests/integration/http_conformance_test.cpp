@@ -180,3 +180,12 @@ TEST_CASE("a 205 from a script goes out without content, framed by Content-Lengt
         CHECK(next->body == "hello world\n");
     }
 }
+
+TEST_CASE("a path segment longer than NAME_MAX is a 404, not a 414", "[conformance]") {
+    // The request line (308 bytes) is far under the 8 KiB limit: nothing is too long for the
+    // server to interpret; no file can have that name. (nginx and lighttpd: 404.)
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    auto r = request(server.port(), get("/" + std::string(300, 'n')));
+    CHECK(r.status == 404);
+}

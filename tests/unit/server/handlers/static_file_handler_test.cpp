@@ -341,3 +341,14 @@ TEST_CASE("serve_static never blocks on a FIFO in the root", "[static]") {
         CHECK(answer.get() == c.status);
     }
 }
+
+TEST_CASE("serve_static: a name longer than any file name can be is not found", "[static]") {
+    // A segment over NAME_MAX (255 bytes) names no file: 404, as nginx and lighttpd answer and as
+    // the CGI resolver already did. 414 would blame the length of a URI well under the request
+    // line limit.
+    DocRoot root;
+    const std::string name = "/" + std::string(300, 'a');
+    CHECK(serve_static(get(name), name, root.context()).status == 404);
+    const std::string deep = "/" + std::string(256, 'd') + "/x.txt";
+    CHECK(serve_static(get(deep), deep, root.context()).status == 404);
+}
