@@ -1,7 +1,7 @@
 #pragma once
 // RequestParser: an incremental, socket-free HTTP/1.1 request parser (RFC 9112) around llhttp with
-// no lenient flags, plus the checks llhttp leaves to the server: Host presence and uniqueness
-// (RFC 9112 §3.2), protocol version (505), Transfer-Encoding other than exactly "chunked"
+// no lenient flags, plus the checks llhttp leaves to the server: Host presence, uniqueness and
+// syntax (RFC 9112 §3.2), protocol version (505), Transfer-Encoding other than exactly "chunked"
 // (RFC 9112 §6.1), Expect values (417), and size limits (414 / 431 / 413).
 //
 // Debian's llhttp is built without LLHTTP_STRICT_MODE, so it also lets through syntax that RFC 9112
