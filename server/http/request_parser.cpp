@@ -83,6 +83,14 @@ constexpr std::string_view kHttpVersionPrefix = " HTTP/";
 // mode skips any two bytes after the data, a smuggling vector (CVE-2023-30589).
 constexpr std::string_view kChunkDataEnd = "\r\n";
 
+// Chunked framing (chunk-size lines, extensions, CRLFs) accepted beyond what the data carried so
+// far justifies. RFC 9112 §7.1.1 asks servers to bound chunk extensions: unbounded, a client
+// streams extension bytes or leading zeros forever, and past the body limit (Node.js
+// CVE-2024-22019, Go CVE-2023-39326). Honest framing costs a few bytes per chunk: even one-byte
+// chunks with zero-padded sizes ("00000001\r\nx\r\n") stay far under 16 bytes per data byte.
+constexpr std::uint64_t kChunkFramingSlackBytes = 16 * 1024;
+constexpr std::uint64_t kChunkFramingBytesPerDataByte = 16;
+
 // llhttp reports a syntactically valid "HTTP/x.y" it does not know (1.2, 3.0) as
 // HPE_INVALID_VERSION with this reason; malformed versions get other reasons. RFC 9110 §15.6.6
 // wants 505 for the former.
@@ -152,6 +160,11 @@ ParseResult RequestParser::feed(std::string_view bytes) {
             }
             if (phase_ == Phase::Failed) return {ParseEvent::Error, consumed};
             if (!finish_gap(end)) return {ParseEvent::Error, consumed};
+            // A chunked body's framing is counted from the byte after the head, wherever the
+            // input was split.
+            if (pause_event_ == ParseEvent::HeadComplete && request_.chunked) {
+                counting_chunk_framing_ = true;
+            }
             return {pause_event_, consumed};
         }
         case HPE_INVALID_METHOD:
@@ -224,6 +237,8 @@ void RequestParser::next_message() {
 }
 
 void RequestParser::reset_gap() noexcept {
+    counting_chunk_framing_ = false;
+    chunk_framing_bytes_ = 0;
     gap_begin_ = nullptr;
     gap_after_cr_ = false;
     gap_at_line_start_ = false;
@@ -253,6 +268,16 @@ int RequestParser::scan_gap(const char* from, const char* to) {
         if (gap_at_line_start_ && (*c == ' ' || *c == '\t')) return fail(400, "obs-fold");
         gap_after_cr_ = *c == '\r';
         gap_at_line_start_ = *c == '\n';
+    }
+    // In a chunked body the gaps are its framing. Counted in stream order against the data before
+    // them (body_bytes_ grows only at the data's own span), so however the input is split, the
+    // same byte crosses the bound.
+    if (counting_chunk_framing_) {
+        chunk_framing_bytes_ += static_cast<std::uint64_t>(to - from);
+        if (chunk_framing_bytes_ >
+            kChunkFramingSlackBytes + kChunkFramingBytesPerDataByte * body_bytes_) {
+            return fail(400, "chunk framing out of proportion to its data");
+        }
     }
     return 0;
 }

@@ -137,7 +137,9 @@ class RequestParser {
     bool gap_at_line_start_ = false;  // the last gap byte was LF: SP/HTAB here is obs-fold
     std::string_view gap_literal_;    // the gap must start with this ...
     std::size_t gap_literal_matched_ = 0;
-    Span gap_literal_after_ = Span::Url;  // ... because this span ended
+    Span gap_literal_after_ = Span::Url;     // ... because this span ended
+    bool counting_chunk_framing_ = false;    // the gaps are a chunked body's framing ...
+    std::uint64_t chunk_framing_bytes_ = 0;  // ... of this many bytes so far
 };
 
 }  // namespace cgikit::http

@@ -189,3 +189,25 @@ TEST_CASE("a path segment longer than NAME_MAX is a 404, not a 414", "[conforman
     auto r = request(server.port(), get("/" + std::string(300, 'n')));
     CHECK(r.status == 404);
 }
+
+// ------------------------------------------------------------------------------------------------
+// Chunked request bodies (RFC 9112 §7.1)
+
+TEST_CASE("an endless chunk extension is refused, not read forever", "[conformance]") {
+    // RFC 9112 §7.1.1: a server ought to limit chunk extensions and answer 4xx beyond the limit.
+    // They used to be read without bound, past the body limit (64 bytes here), as long as the
+    // client kept sending (Node.js CVE-2024-22019).
+    Site site;
+    TestServer server(
+        {.root = site.dir.path(), .config_json = R"({"limits": {"body_bytes": 64}})"});
+    for (const std::string& framing : {"1;" + std::string(64 * 1024, 'e'),  // one endless line
+                                       std::string(64 * 1024, '0')}) {      // endless zeros
+        RawClient client(server.port());
+        client.send("POST /hello.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                    framing);
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(r->header("Connection") == "close");
+    }
+}

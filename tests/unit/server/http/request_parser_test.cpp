@@ -962,6 +962,53 @@ TEST_CASE("a chunk size over the body limit -> 413 before its data arrives",
     CHECK(error_status_of(post("Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n")) == 413);
 }
 
+namespace {
+
+// The error status for a long `input`, whole and cut at a handful of offsets (every offset, as
+// error_status_of does, would be quadratic in its length); they must all agree.
+int error_status_of_long(const std::string& input) {
+    Outcome whole = parse_pieces(input, {}, {});
+    for (std::size_t cut : {std::size_t{1}, input.size() / 3, input.size() / 2, input.size() - 1}) {
+        INFO("cut at " << cut);
+        CHECK(parse_pieces(input, {cut}, {}).error_status == whole.error_status);
+    }
+    std::vector<std::size_t> every_kib;
+    for (std::size_t cut = 1024; cut < input.size(); cut += 1024)
+        every_kib.push_back(cut);
+    CHECK(parse_pieces(input, every_kib, {}).error_status == whole.error_status);
+    return whole.error_status.value_or(0);
+}
+
+}  // namespace
+
+TEST_CASE("chunk framing out of all proportion to its data -> 400 (RFC 9112 section 7.1.1)",
+          "[request_parser][limits]") {
+    // "A server ought to limit the total length of chunk extensions received in a request [...]
+    // and generate an appropriate 4xx (Client Error) response if that amount is exceeded."
+    // Unbounded, a client streams extension bytes or leading zeros forever, and past the body
+    // limit (Node.js CVE-2024-22019, Go CVE-2023-39326).
+    const std::string chunked = post("Transfer-Encoding: chunked\r\n\r\n");
+    CHECK(error_status_of_long(chunked + "1;" + std::string(20000, 'e')) == 400);
+    CHECK(error_status_of_long(chunked + "1;e=" + std::string(20000, 'v')) == 400);
+    CHECK(error_status_of_long(chunked + std::string(20000, '0')) == 400);
+    std::string small_chunks_big_extensions = chunked;
+    for (int i = 0; i < 40; ++i)
+        small_chunks_big_extensions += "1;" + std::string(1000, 'e') + "\r\nx\r\n";
+    CHECK(error_status_of_long(small_chunks_big_extensions + "0\r\n\r\n") == 400);
+
+    // Honest framing, however fine-grained, is far from the bound.
+    std::string one_byte_chunks = chunked;
+    for (int i = 0; i < 4000; ++i)
+        one_byte_chunks += i % 2 == 0 ? "1\r\nx\r\n" : "00000001\r\nx\r\n";
+    one_byte_chunks += "0\r\n\r\n";
+    CHECK(error_status_of_long(one_byte_chunks) == 0);
+    Outcome o = parse_pieces(one_byte_chunks, {}, {});
+    REQUIRE(o.messages.size() == 1);
+    CHECK(o.messages[0].body == std::string(4000, 'x'));
+    CHECK(error_status_of_long(chunked + "5;" + std::string(8000, 'e') +
+                               "\r\nhello\r\n0\r\n\r\n") == 0);
+}
+
 TEST_CASE("an Upgrade or CONNECT message does not switch the parser to another protocol",
           "[request_parser][strict]") {
     // Bytes after the message are the next HTTP request, however they look.
