@@ -4,9 +4,6 @@ namespace cgikit::http {
 
 namespace {
 
-// Bytes a header field costs against max_header_bytes: name, ": ", value, CRLF.
-constexpr std::size_t kFieldOverheadBytes = 4;
-
 // A set of bytes as a table: the checks below run for every byte of every field name and Host.
 struct ByteClass {
     bool member[256] = {};
@@ -233,12 +230,17 @@ void RequestParser::next_message() {
     started_ = false;
     request_.clear();  // keeps its storage: no allocation per request on a keep-alive connection
     sink_ = nullptr;
+    // The counters start here, not in on_message_begin: blank lines before the request line are
+    // counted (in stream order, see scan_gap) before llhttp reports the message's start.
+    request_line_bytes_ = 0;
+    header_bytes_ = 0;
+    in_header_section_ = false;
+    counting_chunk_framing_ = false;
+    chunk_framing_bytes_ = 0;
     reset_gap();
 }
 
 void RequestParser::reset_gap() noexcept {
-    counting_chunk_framing_ = false;
-    chunk_framing_bytes_ = 0;
     gap_begin_ = nullptr;
     gap_after_cr_ = false;
     gap_at_line_start_ = false;
@@ -269,14 +271,25 @@ int RequestParser::scan_gap(const char* from, const char* to) {
         gap_after_cr_ = *c == '\r';
         gap_at_line_start_ = *c == '\n';
     }
-    // In a chunked body the gaps are its framing. Counted in stream order against the data before
-    // them (body_bytes_ grows only at the data's own span), so however the input is split, the
-    // same byte crosses the bound.
+    // Gap bytes count like the spans around them: in the request line (blank lines before it
+    // included), in the header section, or as a chunked body's framing. Each counter grows in
+    // stream order (a gap is scanned before the span after it is counted, and the context changes
+    // only where a span starts or the head ends), so however the input is split, the same byte
+    // crosses a limit.
+    const auto n = static_cast<std::size_t>(to - from);
     if (counting_chunk_framing_) {
-        chunk_framing_bytes_ += static_cast<std::uint64_t>(to - from);
+        chunk_framing_bytes_ += n;
         if (chunk_framing_bytes_ >
             kChunkFramingSlackBytes + kChunkFramingBytesPerDataByte * body_bytes_) {
             return fail(400, "chunk framing out of proportion to its data");
+        }
+    } else if (in_header_section_) {
+        header_bytes_ += n;
+        if (header_bytes_ > limits_.max_header_bytes) return fail(431, "header block too large");
+    } else {
+        request_line_bytes_ += n;
+        if (request_line_bytes_ > limits_.max_request_line_bytes) {
+            return fail(414, "request line too long");
         }
     }
     return 0;
@@ -325,8 +338,6 @@ int RequestParser::fail(int status, std::string reason) {
 int RequestParser::on_message_begin(llhttp_t* p) {
     auto& s = self(p);
     s.started_ = true;
-    s.request_line_bytes_ = 0;
-    s.header_bytes_ = 0;
     s.body_bytes_ = 0;
     s.has_body_ = false;
     s.field_.clear();
@@ -361,6 +372,7 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
     if (int status = s.enter_span(Span::HeaderField, at, n); status != 0) return status;
+    s.in_header_section_ = true;  // the gaps from here on are the header section's
     s.header_bytes_ += n;
     if (s.header_bytes_ > s.limits_.max_header_bytes) {
         return s.fail(431, "header block too large");
@@ -392,10 +404,6 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
 
 int RequestParser::on_header_value_complete(llhttp_t* p) {
     auto& s = self(p);
-    s.header_bytes_ += kFieldOverheadBytes;
-    if (s.header_bytes_ > s.limits_.max_header_bytes) {
-        return s.fail(431, "header block too large");
-    }
     if (!is_field_name(s.field_)) return s.fail(400, "invalid field name");
     // A trailer field (after the head) is dropped: RFC 9110 §6.5.1 forbids merging it into the
     // header fields, and no handler asks for trailers.

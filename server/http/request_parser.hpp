@@ -138,6 +138,7 @@ class RequestParser {
     std::string_view gap_literal_;    // the gap must start with this ...
     std::size_t gap_literal_matched_ = 0;
     Span gap_literal_after_ = Span::Url;     // ... because this span ended
+    bool in_header_section_ = false;         // a field name was seen: gaps count as header bytes
     bool counting_chunk_framing_ = false;    // the gaps are a chunked body's framing ...
     std::uint64_t chunk_framing_bytes_ = 0;  // ... of this many bytes so far
 };

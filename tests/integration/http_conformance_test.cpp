@@ -75,6 +75,30 @@ TEST_CASE("a Host that is not uri-host [ \":\" port ] -> 400, and the connection
           200);
 }
 
+TEST_CASE("whitespace in the head counts against its limits: 414 and 431, not read forever",
+          "[conformance]") {
+    // Spaces between the request-line's parts and OWS before a field value were not counted: a
+    // head could grow without end under the 8 KiB / 16 KiB limits (nginx and Apache answer 414 /
+    // 400, lighttpd 431, within a few MiB).
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    struct Case {
+        std::string head;
+        int status;
+    };
+    for (const Case& c :
+         {Case{"GET" + std::string(64 * 1024, ' '), 414},
+          Case{"GET /hello.txt HTTP/1.1\r\nHost: t\r\nX:" + std::string(64 * 1024, ' '), 431}}) {
+        INFO(c.status);
+        RawClient client(server.port());
+        client.send(c.head);
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == c.status);
+        CHECK(r->header("Connection") == "close");
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Validators (RFC 9110 §8.8)
 
