@@ -480,6 +480,7 @@ void Connection::start_response(http::Response&& response) {
 
     bool head_only = request.method_kind == http::Method::Head;
     bool no_body = http::status_forbids_body(response.status);
+    bool no_content = http::status_forbids_content(response.status);  // 205 says so with a length
     http::HeadOptions options;
     options.date = worker_.http_date();
     options.server = worker_.shared().server_header;
@@ -488,14 +489,14 @@ void Connection::start_response(http::Response&& response) {
     if (auto* stream = std::get_if<http::StreamBody>(&response.body)) {
         // The script's body: with its Content-Length, chunked on 1.1, else delimited by close.
         body_source_ = BodySource::Cgi;
-        cgi_discard_ = head_only || no_body;
+        cgi_discard_ = head_only || no_content;
         cgi_remaining_ = stream->length;
         cgi_chunked_ = !cgi_discard_ && !stream->length && request.version.minor == 1;
         if (!cgi_discard_ && !stream->length && !cgi_chunked_) keep_alive_ = false;
-        if (!no_body) options.content_length = stream->length;
+        if (!no_body) options.content_length = no_content ? 0 : stream->length;
         options.chunked = cgi_chunked_;
     } else if (!no_body) {
-        options.content_length = http::body_length(response);
+        options.content_length = no_content ? 0 : http::body_length(response);
     }
     options.keep_alive = keep_alive_;
 
@@ -504,7 +505,7 @@ void Connection::start_response(http::Response&& response) {
     http::append_response_head(out_, response, options);
     body_bytes_sent_ = 0;
     file_ = http::FileBody{};
-    if (!head_only && !no_body) {
+    if (!head_only && !no_content) {
         if (auto* text = std::get_if<std::string>(&response.body)) {
             out_ += *text;
             body_bytes_sent_ = text->size();
@@ -652,8 +653,8 @@ Connection::Step Connection::pull_cgi_body() {
 }
 
 bool Connection::cgi_body_settled() const noexcept {
-    // Dropped (HEAD, 204, 304) or complete by its Content-Length: how the script ends no longer
-    // changes what the client gets.
+    // Dropped (HEAD, 204, 205, 304) or complete by its Content-Length: how the script ends no
+    // longer changes what the client gets.
     return cgi_discard_ || (cgi_remaining_ && *cgi_remaining_ == 0);
 }
 

@@ -127,7 +127,7 @@ class Connection final : public net::EventHandler {
     std::optional<handlers::CgiRedirectInfo> redirect_;
     int redirect_hops_ = 0;
     bool cgi_chunked_ = false;                    // frame the script's body as chunks
-    bool cgi_discard_ = false;                    // HEAD, 204, 304: read and drop the body
+    bool cgi_discard_ = false;                    // HEAD, 204, 205, 304: read, drop the body
     std::optional<std::uint64_t> cgi_remaining_;  // the script's Content-Length still owed
     bool keep_alive_ = false;
     int response_status_ = 0;

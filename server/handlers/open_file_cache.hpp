@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -26,8 +27,11 @@ namespace cgikit::handlers {
 // A regular file ready to be served: metadata, validators and either its bytes or a descriptor.
 struct OpenFile {
     struct stat status {};
-    std::string etag;             // http::make_etag(status)
-    std::string last_modified;    // IMF-fixdate of the mtime
+    std::string etag;  // http::make_etag(status)
+    // The mtime, or the time the file was opened when the mtime lies after it: RFC 9110 §8.8.2.1
+    // forbids a Last-Modified later than the response's Date. Conditionals compare against it.
+    std::time_t modified = 0;
+    std::string last_modified;    // IMF-fixdate of `modified`
     std::string_view media_type;  // Content-Type, owned by the MimeTypes table (read-only)
     bool inline_contents = false;
     std::string contents;  // the whole file when inline_contents

@@ -6,8 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <optional>
 
 #include "handlers/error_page.hpp"
@@ -57,7 +59,8 @@ OpenFile describe_file(net::unique_fd fd, const struct stat& st, std::string_vie
     OpenFile file;
     file.status = st;
     file.etag = http::make_etag(st);
-    file.last_modified = http::format_http_date(st.st_mtim.tv_sec);
+    file.modified = std::min(st.st_mtim.tv_sec, std::time(nullptr));
+    file.last_modified = http::format_http_date(file.modified);
     file.media_type = ctx.mime->content_type(name);
     if (file.size() <= OpenFileCache::kInlineFileBytes) {
         file.contents.resize(static_cast<std::size_t>(file.size()));
@@ -79,7 +82,7 @@ OpenFile describe_file(net::unique_fd fd, const struct stat& st, std::string_vie
 
 // Fills `r`, which arrives cleared.
 void serve_file(const http::Request& request, const OpenFile& file, http::Response& r) {
-    const std::time_t mtime = file.status.st_mtim.tv_sec;
+    const std::time_t mtime = file.modified;
     bool get_or_head =
         request.method_kind == http::Method::Get || request.method_kind == http::Method::Head;
     int precondition = http::evaluate_preconditions(request.headers, get_or_head, file.etag, mtime);
@@ -150,9 +153,10 @@ int errno_to_status(int err) {
         case EACCES:
         case EPERM:
             return 403;
-        case ENAMETOOLONG:
-            return 414;
-        default:  // ENOENT, ENOTDIR, EXDEV (outside the root), ELOOP (symlink loop)
+        // ENOENT, ENOTDIR, EXDEV (outside the root), ELOOP (a symlink loop) and ENAMETOOLONG: a
+        // name over NAME_MAX or PATH_MAX names no file (the request line limit, 414, is the
+        // parser's).
+        default:
             return 404;
     }
 }
@@ -187,6 +191,11 @@ int open_beneath(int root_fd, const std::string& relative, int flags) {
 
 namespace {
 
+// How what a request names is opened. O_NONBLOCK: opening a FIFO for reading would wait for a
+// writer and hang the worker (it is then refused as not a regular file); on regular files it
+// changes nothing.
+constexpr int kOpenFlags = O_RDONLY | O_NOCTTY | O_NONBLOCK;
+
 // A file not in the cache (or expired): resolved, opened, described and cached when it may be.
 http::Response serve_uncached(const http::Request& request, const std::string& decoded_path,
                               const StaticContext& ctx, OpenFileCache::Clock::time_point now) {
@@ -194,7 +203,7 @@ http::Response serve_uncached(const http::Request& request, const std::string& d
     bool trailing_slash = decoded_path.back() == '/';
     if (trailing_slash && relative.size() > 1) relative.pop_back();
 
-    int raw = open_beneath(ctx.root_fd, relative, O_RDONLY | O_NOCTTY);
+    int raw = open_beneath(ctx.root_fd, relative, kOpenFlags);
     if (raw < 0 && is_resource_shortage(-raw)) return unavailable(request, decoded_path, -raw, ctx);
     if (raw < 0) return error_response(errno_to_status(-raw));
     net::unique_fd fd(raw);
@@ -205,10 +214,12 @@ http::Response serve_uncached(const http::Request& request, const std::string& d
     if (S_ISDIR(st.st_mode)) {
         if (!trailing_slash) return redirect_to_directory(request, decoded_path);
         for (const auto& index : *ctx.index_files) {
-            int index_fd =
-                ::openat(fd.get(), index.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-            if (index_fd < 0 && is_resource_shortage(errno))
-                return unavailable(request, decoded_path + index, errno, ctx);
+            // Resolved from the root like any request path: a symlink that stays inside the root
+            // is followed, one that leaves it is not.
+            std::string index_path = decoded_path.size() > 1 ? relative + "/" + index : index;
+            int index_fd = open_beneath(ctx.root_fd, index_path, kOpenFlags);
+            if (index_fd < 0 && is_resource_shortage(-index_fd))
+                return unavailable(request, decoded_path + index, -index_fd, ctx);
             if (index_fd < 0) continue;
             net::unique_fd owned(index_fd);
             struct stat index_st {};

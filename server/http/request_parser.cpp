@@ -4,9 +4,6 @@ namespace cgikit::http {
 
 namespace {
 
-// Bytes a header field costs against max_header_bytes: name, ": ", value, CRLF.
-constexpr std::size_t kFieldOverheadBytes = 4;
-
 // A set of bytes as a table: the checks below run for every byte of every field name and Host.
 struct ByteClass {
     bool member[256] = {};
@@ -25,18 +22,47 @@ struct ByteClass {
 
 // tchar (RFC 9110 §5.6.2).
 constexpr ByteClass kTokenChars("!#$%&'*+-.^_`|~");
-// RFC 3986 §3.2.2 reg-name / IP-literal / port characters: enough to refuse Host values that could
-// confuse anything downstream (CGI's SERVER_NAME, logs).
-constexpr ByteClass kHostChars("-._~%!$&'()*+,;=:[]");
+// RFC 3986 §3.2.2 reg-name: unreserved / pct-encoded / sub-delims ('%' is checked for its two hex
+// digits separately).
+constexpr ByteClass kRegNameChars("-._~%!$&'()*+,;=");
+// Inside an IP-literal's brackets: IPv6address, IPvFuture ("v1.x:y") and a zone ID (RFC 6874,
+// "%25eth0"). Their finer grammar is left to whoever resolves the name; the characters are enough
+// to keep the literal in one piece.
+constexpr ByteClass kIpLiteralChars("-._~%!$&'()*+,;=:");
 
 bool is_scheme_prefix(std::string_view target, std::string_view scheme) {
     return target.size() > scheme.size() + 3 && iequals(target.substr(0, scheme.size()), scheme) &&
            target.substr(scheme.size(), 3) == "://";
 }
 
+bool is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Host = uri-host [ ":" port ] (RFC 9110 §7.2), uri-host = IP-literal / IPv4address / reg-name,
+// port = *DIGIT (RFC 3986 §3.2.2, §3.2.3); the same for an absolute-form or authority-form
+// authority. RFC 9112 §3.2: an invalid Host is a 400, so "a:b:c" or "[::1" never reaches a handler.
 bool is_valid_host(std::string_view host) {
-    for (char c : host)
-        if (!kHostChars.contains(c)) return false;
+    std::size_t i = 0;
+    if (!host.empty() && host.front() == '[') {
+        std::size_t close = host.find(']');
+        if (close == std::string_view::npos || close == 1) return false;
+        for (i = 1; i < close; ++i)
+            if (!kIpLiteralChars.contains(host[i])) return false;
+        i = close + 1;
+    } else {
+        for (; i < host.size() && host[i] != ':'; ++i) {
+            if (!kRegNameChars.contains(host[i])) return false;
+            if (host[i] == '%' &&
+                (host.size() - i < 3 || !is_hex_digit(host[i + 1]) || !is_hex_digit(host[i + 2]))) {
+                return false;
+            }
+        }
+    }
+    if (i == host.size()) return true;
+    if (host[i] != ':') return false;
+    for (++i; i < host.size(); ++i)
+        if (host[i] < '0' || host[i] > '9') return false;
     return true;
 }
 
@@ -53,6 +79,14 @@ constexpr std::string_view kHttpVersionPrefix = " HTTP/";
 // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF (RFC 9112 §7.1); llhttp without strict
 // mode skips any two bytes after the data, a smuggling vector (CVE-2023-30589).
 constexpr std::string_view kChunkDataEnd = "\r\n";
+
+// Chunked framing (chunk-size lines, extensions, CRLFs) accepted beyond what the data carried so
+// far justifies. RFC 9112 §7.1.1 asks servers to bound chunk extensions: unbounded, a client
+// streams extension bytes or leading zeros forever, and past the body limit (Node.js
+// CVE-2024-22019, Go CVE-2023-39326). Honest framing costs a few bytes per chunk: even one-byte
+// chunks with zero-padded sizes ("00000001\r\nx\r\n") stay far under 16 bytes per data byte.
+constexpr std::uint64_t kChunkFramingSlackBytes = 16 * 1024;
+constexpr std::uint64_t kChunkFramingBytesPerDataByte = 16;
 
 // llhttp reports a syntactically valid "HTTP/x.y" it does not know (1.2, 3.0) as
 // HPE_INVALID_VERSION with this reason; malformed versions get other reasons. RFC 9110 §15.6.6
@@ -123,6 +157,11 @@ ParseResult RequestParser::feed(std::string_view bytes) {
             }
             if (phase_ == Phase::Failed) return {ParseEvent::Error, consumed};
             if (!finish_gap(end)) return {ParseEvent::Error, consumed};
+            // A chunked body's framing is counted from the byte after the head, wherever the
+            // input was split.
+            if (pause_event_ == ParseEvent::HeadComplete && request_.chunked) {
+                counting_chunk_framing_ = true;
+            }
             return {pause_event_, consumed};
         }
         case HPE_INVALID_METHOD:
@@ -191,6 +230,13 @@ void RequestParser::next_message() {
     started_ = false;
     request_.clear();  // keeps its storage: no allocation per request on a keep-alive connection
     sink_ = nullptr;
+    // The counters start here, not in on_message_begin: blank lines before the request line are
+    // counted (in stream order, see scan_gap) before llhttp reports the message's start.
+    request_line_bytes_ = 0;
+    header_bytes_ = 0;
+    in_header_section_ = false;
+    counting_chunk_framing_ = false;
+    chunk_framing_bytes_ = 0;
     reset_gap();
 }
 
@@ -224,6 +270,27 @@ int RequestParser::scan_gap(const char* from, const char* to) {
         if (gap_at_line_start_ && (*c == ' ' || *c == '\t')) return fail(400, "obs-fold");
         gap_after_cr_ = *c == '\r';
         gap_at_line_start_ = *c == '\n';
+    }
+    // Gap bytes count like the spans around them: in the request line (blank lines before it
+    // included), in the header section, or as a chunked body's framing. Each counter grows in
+    // stream order (a gap is scanned before the span after it is counted, and the context changes
+    // only where a span starts or the head ends), so however the input is split, the same byte
+    // crosses a limit.
+    const auto n = static_cast<std::size_t>(to - from);
+    if (counting_chunk_framing_) {
+        chunk_framing_bytes_ += n;
+        if (chunk_framing_bytes_ >
+            kChunkFramingSlackBytes + kChunkFramingBytesPerDataByte * body_bytes_) {
+            return fail(400, "chunk framing out of proportion to its data");
+        }
+    } else if (in_header_section_) {
+        header_bytes_ += n;
+        if (header_bytes_ > limits_.max_header_bytes) return fail(431, "header block too large");
+    } else {
+        request_line_bytes_ += n;
+        if (request_line_bytes_ > limits_.max_request_line_bytes) {
+            return fail(414, "request line too long");
+        }
     }
     return 0;
 }
@@ -271,8 +338,6 @@ int RequestParser::fail(int status, std::string reason) {
 int RequestParser::on_message_begin(llhttp_t* p) {
     auto& s = self(p);
     s.started_ = true;
-    s.request_line_bytes_ = 0;
-    s.header_bytes_ = 0;
     s.body_bytes_ = 0;
     s.has_body_ = false;
     s.field_.clear();
@@ -307,6 +372,7 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
     if (int status = s.enter_span(Span::HeaderField, at, n); status != 0) return status;
+    s.in_header_section_ = true;  // the gaps from here on are the header section's
     s.header_bytes_ += n;
     if (s.header_bytes_ > s.limits_.max_header_bytes) {
         return s.fail(431, "header block too large");
@@ -338,10 +404,6 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
 
 int RequestParser::on_header_value_complete(llhttp_t* p) {
     auto& s = self(p);
-    s.header_bytes_ += kFieldOverheadBytes;
-    if (s.header_bytes_ > s.limits_.max_header_bytes) {
-        return s.fail(431, "header block too large");
-    }
     if (!is_field_name(s.field_)) return s.fail(400, "invalid field name");
     // A trailer field (after the head) is dropped: RFC 9110 §6.5.1 forbids merging it into the
     // header fields, and no handler asks for trailers.

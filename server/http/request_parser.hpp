@@ -1,7 +1,7 @@
 #pragma once
 // RequestParser: an incremental, socket-free HTTP/1.1 request parser (RFC 9112) around llhttp with
-// no lenient flags, plus the checks llhttp leaves to the server: Host presence and uniqueness
-// (RFC 9112 §3.2), protocol version (505), Transfer-Encoding other than exactly "chunked"
+// no lenient flags, plus the checks llhttp leaves to the server: Host presence, uniqueness and
+// syntax (RFC 9112 §3.2), protocol version (505), Transfer-Encoding other than exactly "chunked"
 // (RFC 9112 §6.1), Expect values (417), and size limits (414 / 431 / 413).
 //
 // Debian's llhttp is built without LLHTTP_STRICT_MODE, so it also lets through syntax that RFC 9112
@@ -137,7 +137,10 @@ class RequestParser {
     bool gap_at_line_start_ = false;  // the last gap byte was LF: SP/HTAB here is obs-fold
     std::string_view gap_literal_;    // the gap must start with this ...
     std::size_t gap_literal_matched_ = 0;
-    Span gap_literal_after_ = Span::Url;  // ... because this span ended
+    Span gap_literal_after_ = Span::Url;     // ... because this span ended
+    bool in_header_section_ = false;         // a field name was seen: gaps count as header bytes
+    bool counting_chunk_framing_ = false;    // the gaps are a chunked body's framing ...
+    std::uint64_t chunk_framing_bytes_ = 0;  // ... of this many bytes so far
 };
 
 }  // namespace cgikit::http

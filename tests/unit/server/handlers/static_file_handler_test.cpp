@@ -3,15 +3,19 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
+#include "http/http_date.hpp"
 #include "http/response_writer.hpp"
 
 using cgikit::handlers::MimeTypes;
@@ -51,6 +55,10 @@ class DocRoot {
         std::filesystem::create_directories(p.parent_path());
         std::ofstream(p, std::ios::binary) << contents;
     }
+    void symlink(const std::string& target, const std::string& relative) const {
+        REQUIRE(::symlink(target.c_str(), (path_ + "/" + relative).c_str()) == 0);
+    }
+    const std::string& path() const { return path_; }
     const StaticContext& context() const { return context_; }
     StaticContext& mutable_context() { return context_; }
 
@@ -255,4 +263,92 @@ TEST_CASE("serve_static caches nothing that is not a file", "[static]") {
     CHECK(serve_static(get("/missing.txt"), "/missing.txt", root.context()).status == 404);
     CHECK(serve_static(get("/empty/"), "/empty/", root.context()).status == 403);
     CHECK(root.context().file_cache.size() == 0);
+}
+
+TEST_CASE("serve_static never dates a file after now (RFC 9110 section 8.8.2.1)", "[static]") {
+    // A modification time in the future (clock skew, an archive unpacked from elsewhere) is
+    // replaced by the time of the response, and conditionals compare against that same time.
+    DocRoot root;
+    root.write("future.txt", "later\n");
+    const std::time_t before = std::time(nullptr);
+    struct timespec times[2] = {};
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = before + 24 * 3600;
+    REQUIRE(::utimensat(AT_FDCWD, (root.path() + "/future.txt").c_str(), times, 0) == 0);
+
+    Response r = serve_static(get("/future.txt"), "/future.txt", root.context());
+    const std::time_t after = std::time(nullptr);
+    REQUIRE(r.status == 200);
+    auto modified = cgikit::http::parse_http_date(header(r, "Last-Modified"));
+    REQUIRE(modified);
+    CHECK(*modified >= before);
+    CHECK(*modified <= after);
+
+    // Conditionals compare against that time too: the file is unmodified since a date between
+    // now and its mtime.
+    Request unmodified = get("/future.txt");
+    unmodified.headers.add("If-Unmodified-Since", cgikit::http::format_http_date(after + 3600));
+    CHECK(serve_static(unmodified, "/future.txt", root.context()).status == 200);
+}
+
+TEST_CASE("serve_static follows an index symlink inside the root, never out of it", "[static]") {
+    DocRoot root;
+    DocRoot outside;
+    root.write("hello.txt", "hello world\n");
+    root.write("in/.keep", "");
+    root.write("out/.keep", "");
+    outside.write("secret.txt", "SECRET\n");
+    root.symlink("../hello.txt", "in/index.html");
+    root.symlink(outside.path() + "/secret.txt", "out/index.html");
+
+    Response direct = serve_static(get("/in/index.html"), "/in/index.html", root.context());
+    CHECK(direct.status == 200);
+    Response index = serve_static(get("/in/"), "/in/", root.context());
+    CHECK(index.status == 200);
+    CHECK(std::get<std::string>(index.body) == "hello world\n");
+    CHECK(header(index, "ETag") == header(direct, "ETag"));
+    CHECK(header(index, "Content-Type") == "text/html; charset=utf-8");  // by the index's name
+
+    Response out = serve_static(get("/out/"), "/out/", root.context());
+    CHECK(out.status == 403);
+    CHECK(serve_static(get("/out/index.html"), "/out/index.html", root.context()).status == 404);
+}
+
+TEST_CASE("serve_static never blocks on a FIFO in the root", "[static]") {
+    // open(2) of a FIFO for reading waits for a writer: a FIFO in the document root (as a file or
+    // as a directory's index) would hang the worker and every connection on it. It is not a file:
+    // 404 (nginx; lighttpd and Apache say 403), and a directory whose index is one has no index.
+    DocRoot root;
+    root.write("dir/.keep", "");
+    REQUIRE(::mkfifo((root.path() + "/fifo").c_str(), 0644) == 0);
+    REQUIRE(::mkfifo((root.path() + "/dir/index.html").c_str(), 0644) == 0);
+    struct Case {
+        std::string path;
+        int status;
+        std::string fifo;
+    };
+    for (const Case& c : {Case{"/fifo", 404, "/fifo"}, Case{"/dir/", 403, "/dir/index.html"}}) {
+        INFO(c.path);
+        auto answer = std::async(std::launch::async, [&] {
+            return serve_static(get(c.path), c.path, root.context()).status;
+        });
+        if (answer.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+            // Release the blocked open so that the test ends.
+            int writer = ::open((root.path() + c.fifo).c_str(), O_WRONLY | O_CLOEXEC);
+            if (writer >= 0) ::close(writer);
+            FAIL("serve_static blocked opening a FIFO");
+        }
+        CHECK(answer.get() == c.status);
+    }
+}
+
+TEST_CASE("serve_static: a name longer than any file name can be is not found", "[static]") {
+    // A segment over NAME_MAX (255 bytes) names no file: 404, as nginx and lighttpd answer and as
+    // the CGI resolver already did. 414 would blame the length of a URI well under the request
+    // line limit.
+    DocRoot root;
+    const std::string name = "/" + std::string(300, 'a');
+    CHECK(serve_static(get(name), name, root.context()).status == 404);
+    const std::string deep = "/" + std::string(256, 'd') + "/x.txt";
+    CHECK(serve_static(get(deep), deep, root.context()).status == 404);
 }

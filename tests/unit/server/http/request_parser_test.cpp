@@ -569,6 +569,29 @@ TEST_CASE("Host: missing on 1.1, duplicated, or malformed -> 400", "[request_par
     CHECK(error_status_of(get("/", "Host: user@a\r\n")) == 400);
 }
 
+TEST_CASE("Host must be uri-host [ \":\" port ] (RFC 9112 section 3.2, RFC 9110 section 7.2)",
+          "[request_parser][strict]") {
+    // Only characters of RFC 3986 §3.2.2 is not enough: their arrangement must parse too.
+    for (const char* host : {"a:b:c", "a:80x", "a:-1", "[::1", "[::1]x", "[::1]:8x", "a]b", "a[b",
+                             "[]", "[::1]]", "a%zz", "a%4", "a%"}) {
+        INFO("Host: " << host);
+        CHECK(error_status_of(get("/", "Host: " + std::string(host) + "\r\n")) == 400);
+    }
+    // The same rule for the authority of an absolute-form target and of CONNECT.
+    CHECK(error_status_of(get("http://a:b:c/x")) == 400);
+    CHECK(error_status_of(get("http://[::1/x")) == 400);
+    CHECK(error_status_of("CONNECT a:b:c HTTP/1.1\r\nHost: a\r\n\r\n") == 400);
+
+    for (const char* host :
+         {"example.com", "example.com:8080", "example.com:", "127.0.0.1:80", "[::1]", "[::1]:80",
+          "[fe80::1%25eth0]", "[v1.fe:x]", "a%41b", "exa_mple.com", "a;b=c", ":80"}) {
+        INFO("Host: " << host);
+        Outcome o = parse_every_way(get("/", "Host: " + std::string(host) + "\r\n"));
+        REQUIRE(o.messages.size() == 1);
+        CHECK(o.messages[0].host == host);
+    }
+}
+
 TEST_CASE("bad Content-Length values -> 400", "[request_parser][strict]") {
     for (const char* value :
          {"-1", "1Z", "+1", "1 2", "0x10", "1,1", "", "1.0", "99999999999999999999999"}) {
@@ -748,6 +771,23 @@ TEST_CASE("a header block over the byte limit -> 431", "[request_parser][limits]
     // Refused while it arrives.
     CHECK(error_status_of("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(400, 'v'),
                           small_limits()) == 431);
+}
+
+TEST_CASE("whitespace and blank lines count against the head limits", "[request_parser][limits]") {
+    // Bytes between the parts of the head (separators, OWS, line ends, blank lines before the
+    // request line) are part of it: unbounded, they let a head grow without end under the 414 and
+    // 431 limits (nginx, lighttpd and Apache stop such a head within a few MiB; cgikitd read on).
+    CHECK(error_status_of("GET" + std::string(100, ' ') + "/ HTTP/1.1\r\nHost: a\r\n\r\n",
+                          small_limits()) == 414);
+    CHECK(error_status_of(std::string(100, '\n') + get("/"), small_limits()) == 414);
+    CHECK(error_status_of(get("/", "Host: a\r\nX:" + std::string(300, ' ') + "v\r\n"),
+                          small_limits()) == 431);
+    CHECK(error_status_of("GET / HTTP/1.1\r\nHost: a\r\nX:" + std::string(300, '\t'),
+                          small_limits()) == 431);
+    // Within the limits: served.
+    CHECK(error_status_of("\r\n\r\n" + get("/"), small_limits()) == 0);
+    CHECK(error_status_of(get("/", "Host: a\r\nX:" + std::string(100, ' ') + "v\r\n"),
+                          small_limits()) == 0);
 }
 
 TEST_CASE("more header fields than the limit -> 431", "[request_parser][limits]") {
@@ -937,6 +977,53 @@ TEST_CASE("a chunk size over the body limit -> 413 before its data arrives",
                                "\r\n11\r\n"),
                           small_limits()) == 413);
     CHECK(error_status_of(post("Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n")) == 413);
+}
+
+namespace {
+
+// The error status for a long `input`, whole and cut at a handful of offsets (every offset, as
+// error_status_of does, would be quadratic in its length); they must all agree.
+int error_status_of_long(const std::string& input) {
+    Outcome whole = parse_pieces(input, {}, {});
+    for (std::size_t cut : {std::size_t{1}, input.size() / 3, input.size() / 2, input.size() - 1}) {
+        INFO("cut at " << cut);
+        CHECK(parse_pieces(input, {cut}, {}).error_status == whole.error_status);
+    }
+    std::vector<std::size_t> every_kib;
+    for (std::size_t cut = 1024; cut < input.size(); cut += 1024)
+        every_kib.push_back(cut);
+    CHECK(parse_pieces(input, every_kib, {}).error_status == whole.error_status);
+    return whole.error_status.value_or(0);
+}
+
+}  // namespace
+
+TEST_CASE("chunk framing out of all proportion to its data -> 400 (RFC 9112 section 7.1.1)",
+          "[request_parser][limits]") {
+    // "A server ought to limit the total length of chunk extensions received in a request [...]
+    // and generate an appropriate 4xx (Client Error) response if that amount is exceeded."
+    // Unbounded, a client streams extension bytes or leading zeros forever, and past the body
+    // limit (Node.js CVE-2024-22019, Go CVE-2023-39326).
+    const std::string chunked = post("Transfer-Encoding: chunked\r\n\r\n");
+    CHECK(error_status_of_long(chunked + "1;" + std::string(20000, 'e')) == 400);
+    CHECK(error_status_of_long(chunked + "1;e=" + std::string(20000, 'v')) == 400);
+    CHECK(error_status_of_long(chunked + std::string(20000, '0')) == 400);
+    std::string small_chunks_big_extensions = chunked;
+    for (int i = 0; i < 40; ++i)
+        small_chunks_big_extensions += "1;" + std::string(1000, 'e') + "\r\nx\r\n";
+    CHECK(error_status_of_long(small_chunks_big_extensions + "0\r\n\r\n") == 400);
+
+    // Honest framing, however fine-grained, is far from the bound.
+    std::string one_byte_chunks = chunked;
+    for (int i = 0; i < 4000; ++i)
+        one_byte_chunks += i % 2 == 0 ? "1\r\nx\r\n" : "00000001\r\nx\r\n";
+    one_byte_chunks += "0\r\n\r\n";
+    CHECK(error_status_of_long(one_byte_chunks) == 0);
+    Outcome o = parse_pieces(one_byte_chunks, {}, {});
+    REQUIRE(o.messages.size() == 1);
+    CHECK(o.messages[0].body == std::string(4000, 'x'));
+    CHECK(error_status_of_long(chunked + "5;" + std::string(8000, 'e') +
+                               "\r\nhello\r\n0\r\n\r\n") == 0);
 }
 
 TEST_CASE("an Upgrade or CONNECT message does not switch the parser to another protocol",

@@ -16,6 +16,7 @@ using cgikit::http::HeadOptions;
 using cgikit::http::reason_phrase;
 using cgikit::http::Response;
 using cgikit::http::status_forbids_body;
+using cgikit::http::status_forbids_content;
 using cgikit::http::StreamBody;
 
 namespace {
@@ -179,6 +180,14 @@ TEST_CASE("statuses without a body (RFC 9110 section 6.4.1)", "[response_writer]
     CHECK_FALSE(status_forbids_body(200));
     CHECK_FALSE(status_forbids_body(205));
     CHECK_FALSE(status_forbids_body(404));
+}
+
+TEST_CASE("statuses without content: those without a body, and 205 (RFC 9110 section 15.3.6)",
+          "[response_writer]") {
+    for (int status : {100, 101, 199, 204, 205, 304})
+        CHECK(status_forbids_content(status));
+    for (int status : {200, 206, 404})
+        CHECK_FALSE(status_forbids_content(status));
 }
 
 TEST_CASE("body_length of each kind of body", "[response_writer]") {

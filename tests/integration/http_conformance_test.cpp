@@ -1,0 +1,237 @@
+// RFC 9110 / RFC 9112 conformance over real sockets, one case per finding of the conformance
+// review: the exact bytes a client sends, and what the RFC (or, where it leaves a choice, the
+// behaviour nginx, lighttpd and Apache share) says must come back.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "test_server.hpp"
+
+using namespace cgikit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Site {
+    TempDir dir;
+    Site() {
+        dir.write("hello.txt", "hello world\n");
+        dir.write("index.html", "<h1>home</h1>\n");
+    }
+};
+
+std::string get(const std::string& target, const std::string& extra = "") {
+    return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
+}
+
+// An IMF-fixdate as seconds since the epoch; nullopt when it is not one.
+std::optional<std::time_t> parse_imf_fixdate(const std::string& text) {
+    std::tm tm{};
+    const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+    return ::timegm(&tm);
+}
+
+// Sets the modification time of `path` to `seconds` from now.
+void set_mtime_from_now(const std::string& path, std::time_t seconds) {
+    struct timespec times[2] = {};
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = std::time(nullptr) + seconds;
+    REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// Host (RFC 9112 §3.2)
+
+TEST_CASE("a Host that is not uri-host [ \":\" port ] -> 400, and the connection closes",
+          "[conformance]") {
+    // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+    // request message that [...] contains [...] a Host header field with an invalid field value."
+    // (Apache and lighttpd refuse these; they used to be served.)
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    for (const char* host : {"a:b:c", "example.com:80x", "[::1", "[::1]x"}) {
+        INFO("Host: " << host);
+        RawClient client(server.port());
+        client.send("GET /hello.txt HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n" +
+                    get("/hello.txt"));
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(r->header("Connection") == "close");
+        auto rest = client.read_until_close(3s);
+        REQUIRE(rest);
+        CHECK(rest->empty());
+    }
+    CHECK(request(server.port(), "GET /hello.txt HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").status ==
+          200);
+}
+
+TEST_CASE("whitespace in the head counts against its limits: 414 and 431, not read forever",
+          "[conformance]") {
+    // Spaces between the request-line's parts and OWS before a field value were not counted: a
+    // head could grow without end under the 8 KiB / 16 KiB limits (nginx and Apache answer 414 /
+    // 400, lighttpd 431, within a few MiB).
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    struct Case {
+        std::string head;
+        int status;
+    };
+    for (const Case& c :
+         {Case{"GET" + std::string(64 * 1024, ' '), 414},
+          Case{"GET /hello.txt HTTP/1.1\r\nHost: t\r\nX:" + std::string(64 * 1024, ' '), 431}}) {
+        INFO(c.status);
+        RawClient client(server.port());
+        client.send(c.head);
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == c.status);
+        CHECK(r->header("Connection") == "close");
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Validators (RFC 9110 §8.8)
+
+TEST_CASE("a file modified in the future: Last-Modified is no later than Date", "[conformance]") {
+    // RFC 9110 §8.8.2.1: "An origin server with a clock MUST NOT generate a Last-Modified date
+    // that is later than the server's time of message origination (Date). If the last
+    // modification time [...] evaluates to some time in the future [...] the origin server MUST
+    // replace that value with the message origination date." (Apache does; it used to be sent.)
+    Site site;
+    std::string path = site.dir.write("future.txt", "from the future\n");
+    set_mtime_from_now(path, 24 * 3600);
+    std::string big_path = site.dir.write("future.bin", std::string(20'000, 'f'));
+    set_mtime_from_now(big_path, 24 * 3600);
+    TestServer server({.root = site.dir.path()});
+    for (const char* target : {"/future.txt", "/future.txt", "/future.bin"}) {  // cached, too
+        INFO(target);
+        auto r = request(server.port(), get(target));
+        REQUIRE(r.status == 200);
+        auto date = parse_imf_fixdate(r.header("Date").value_or(""));
+        auto modified = parse_imf_fixdate(r.header("Last-Modified").value_or(""));
+        REQUIRE(date);
+        REQUIRE(modified);
+        CHECK(*modified <= *date);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Static files
+
+TEST_CASE("an index file that is a symlink inside the root is served like any file",
+          "[conformance]") {
+    // /dir/index.html -> ../hello.txt is served at /dir/index.html (symlinks inside the root are
+    // followed); /dir/ used to be a 403 because only the index lookup refused symlinks. nginx and
+    // lighttpd serve it. A symlink leaving the root stays refused either way.
+    TempDir outer;
+    outer.write("secret.txt", "SECRET\n");
+    outer.write("root/hello.txt", "hello world\n");
+    outer.mkdir("root/in");
+    outer.mkdir("root/out");
+    const std::string root = outer.path() + "/root";
+    REQUIRE(::symlink("../hello.txt", (root + "/in/index.html").c_str()) == 0);
+    REQUIRE(::symlink((outer.path() + "/secret.txt").c_str(), (root + "/out/index.html").c_str()) ==
+            0);
+    TestServer server({.root = root});
+
+    auto direct = request(server.port(), get("/in/index.html"));
+    CHECK(direct.status == 200);
+    auto index = request(server.port(), get("/in/"));
+    CHECK(index.status == 200);
+    CHECK(index.body == "hello world\n");
+    CHECK(index.header("ETag") == direct.header("ETag"));
+
+    auto out = request(server.port(), get("/out/"));
+    CHECK((out.status == 403 || out.status == 404));
+    CHECK(out.body.find("SECRET") == std::string::npos);
+}
+
+TEST_CASE("a FIFO in the root is a 404 and never stalls the worker", "[conformance]") {
+    // Opening a FIFO for reading waits for a writer: the worker thread used to stop there, and
+    // with it every connection it served. nginx says 404; lighttpd and Apache 403.
+    Site site;
+    const std::string fifo = site.dir.path() + "/fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    TestServer server({.root = site.dir.path(), .workers = 1});
+    RawClient client(server.port());
+    client.send(get("/fifo"));
+    auto r = client.read_response(false, 3s);
+    if (!r) {
+        // Release the blocked worker so that the server can stop.
+        int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (writer >= 0) ::close(writer);
+    }
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(request(server.port(), get("/hello.txt")).status == 200);
+}
+
+// ------------------------------------------------------------------------------------------------
+// CGI responses
+
+TEST_CASE("a 205 from a script goes out without content, framed by Content-Length: 0",
+          "[conformance]") {
+    // RFC 9110 §15.3.6: "a server MUST NOT generate content in a 205 response". Unlike 204, a 205
+    // is not delimited by its header section (RFC 9112 §6.3), so it needs explicit framing. The
+    // script's body used to be forwarded, chunked.
+    Site site;
+    TestServer server({.root = site.dir.path(),
+                       .extra_args = {"--cgi-bin", "/cgi-bin/=" + fixtures_dir() + "/cgi-bin"}});
+    for (const char* method : {"GET", "HEAD"}) {
+        INFO(method);
+        RawClient client(server.port());
+        client.send(std::string(method) + " /cgi-bin/status.sh?205 HTTP/1.1\r\nHost: t\r\n\r\n" +
+                    get("/hello.txt"));
+        auto reset = client.read_response(std::string(method) == "HEAD", 5s);
+        REQUIRE(reset);
+        CHECK(reset->status == 205);
+        CHECK(reset->header("Content-Length") == "0");
+        CHECK_FALSE(reset->header("Transfer-Encoding"));
+        CHECK(reset->body.empty());
+        auto next = client.read_response(false, 5s);  // the stream is still in step
+        REQUIRE(next);
+        CHECK(next->status == 200);
+        CHECK(next->body == "hello world\n");
+    }
+}
+
+TEST_CASE("a path segment longer than NAME_MAX is a 404, not a 414", "[conformance]") {
+    // The request line (308 bytes) is far under the 8 KiB limit: nothing is too long for the
+    // server to interpret; no file can have that name. (nginx and lighttpd: 404.)
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    auto r = request(server.port(), get("/" + std::string(300, 'n')));
+    CHECK(r.status == 404);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Chunked request bodies (RFC 9112 §7.1)
+
+TEST_CASE("an endless chunk extension is refused, not read forever", "[conformance]") {
+    // RFC 9112 §7.1.1: a server ought to limit chunk extensions and answer 4xx beyond the limit.
+    // They used to be read without bound, past the body limit (64 bytes here), as long as the
+    // client kept sending (Node.js CVE-2024-22019).
+    Site site;
+    TestServer server(
+        {.root = site.dir.path(), .config_json = R"({"limits": {"body_bytes": 64}})"});
+    for (const std::string& framing : {"1;" + std::string(64 * 1024, 'e'),  // one endless line
+                                       std::string(64 * 1024, '0')}) {      // endless zeros
+        RawClient client(server.port());
+        client.send("POST /hello.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                    framing);
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(r->header("Connection") == "close");
+    }
+}
