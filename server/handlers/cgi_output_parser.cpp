@@ -76,7 +76,7 @@ std::optional<std::uint64_t> parse_content_length(std::string_view value) noexce
 bool CgiResponseHead::forwards_body() const noexcept {
     bool document =
         kind == CgiResponseKind::Document || kind == CgiResponseKind::ClientRedirectWithDocument;
-    return document && !http::status_forbids_body(status) && status != kResetContent;
+    return document && !http::status_forbids_content(status);
 }
 
 CgiOutputParser::CgiOutputParser(const CgiSettings& settings) noexcept

@@ -16,9 +16,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A point in time every run_expired() sees as passed (smaller offsets are later).
+// A point in time every run_expired() sees as passed (smaller offsets are earlier). One base
+// instant for the whole run, so the order of deadlines never depends on how fast a test arms them.
 Clock::time_point past(int offset_ms) {
-    return Clock::now() - 10s + std::chrono::milliseconds(offset_ms);
+    static const Clock::time_point base = Clock::now() - 10s;
+    return base + std::chrono::milliseconds(offset_ms);
 }
 Clock::time_point future() {
     return Clock::now() + 1h;
