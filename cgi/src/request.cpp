@@ -1,5 +1,6 @@
 #include "cgikit/request.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,12 @@ constexpr std::size_t kReadChunkBytes = 64 * 1024;
 // A non-multipart body is read into a string that grows as bytes arrive, starting at most this
 // large: a client claiming a large CONTENT_LENGTH and sending nothing costs no memory.
 constexpr std::size_t kInitialBodyReserve = 64 * 1024;
+// A request answered early (a body over a limit or malformed) has the rest of its body read and
+// dropped first, up to this much: under Apache mod_cgid the program's stdin and stdout are one Unix
+// socket, and closing it with body bytes unread resets it, so Apache may lose the answer already
+// written (the client gets an empty reply). 1 GiB is Apache's default LimitRequestBody (2.4.54+):
+// any body Apache accepts by default is drained, at about a second of CPU per GiB.
+constexpr std::uint64_t kMaxDrainBytes = std::uint64_t{1} << 30;
 
 char ascii_upper(char c) noexcept {
     return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
@@ -73,7 +80,21 @@ namespace detail {
 class BodySource {
   public:
     virtual ~BodySource() = default;
-    virtual Error read(char* buffer, std::size_t capacity, std::size_t& got) = 0;
+    Error read(char* buffer, std::size_t capacity, std::size_t& got) {
+        got = 0;
+        Error error = read_some(buffer, capacity, got);
+        consumed_ += got;
+        return error;
+    }
+    // Bytes read so far.
+    std::uint64_t consumed() const noexcept { return consumed_; }
+    // Whether body bytes left unread must be drained before the program answers (see
+    // kMaxDrainBytes): true for a socket or pipe, false for a file or a test's string.
+    virtual bool needs_draining() const noexcept { return false; }
+
+  private:
+    virtual Error read_some(char* buffer, std::size_t capacity, std::size_t& got) = 0;
+    std::uint64_t consumed_ = 0;
 };
 
 }  // namespace detail
@@ -83,7 +104,13 @@ namespace {
 class FdSource final : public detail::BodySource {
   public:
     explicit FdSource(int fd) : fd_(fd) {}
-    Error read(char* buffer, std::size_t capacity, std::size_t& got) override {
+    bool needs_draining() const noexcept override {
+        struct stat status {};
+        return ::fstat(fd_, &status) != 0 || !S_ISREG(status.st_mode);
+    }
+
+  private:
+    Error read_some(char* buffer, std::size_t capacity, std::size_t& got) override {
         for (;;) {
             const ssize_t n = ::read(fd_, buffer, capacity);
             if (n >= 0) {
@@ -94,28 +121,30 @@ class FdSource final : public detail::BodySource {
         }
     }
 
-  private:
     int fd_;
 };
 
 class StringSource final : public detail::BodySource {
   public:
     explicit StringSource(std::string_view bytes) : bytes_(bytes) {}
-    Error read(char* buffer, std::size_t capacity, std::size_t& got) override {
+
+  private:
+    Error read_some(char* buffer, std::size_t capacity, std::size_t& got) override {
         got = std::min(capacity, bytes_.size());
         std::memcpy(buffer, bytes_.data(), got);
         bytes_.remove_prefix(got);
         return {};
     }
 
-  private:
     std::string_view bytes_;
 };
 
 class StreamSource final : public detail::BodySource {
   public:
     explicit StreamSource(std::istream& in) : in_(in) {}
-    Error read(char* buffer, std::size_t capacity, std::size_t& got) override {
+
+  private:
+    Error read_some(char* buffer, std::size_t capacity, std::size_t& got) override {
         in_.read(buffer, static_cast<std::streamsize>(capacity));
         got = static_cast<std::size_t>(in_.gcount());
         if (got == 0 && in_.bad())
@@ -123,7 +152,6 @@ class StreamSource final : public detail::BodySource {
         return {};
     }
 
-  private:
     std::istream& in_;
 };
 
@@ -178,6 +206,35 @@ Error read_body_bytes(detail::BodySource& source, std::optional<std::uint64_t> l
     return {};
 }
 
+// RFC 3875 §4.2: with no CONTENT_LENGTH there is no body, unless the server said otherwise. Apache
+// 2.4 mod_cgi/mod_cgid pass a `Transfer-Encoding: chunked` request de-chunked on stdin with no
+// CONTENT_LENGTH but with HTTP_TRANSFER_ENCODING, and close stdin after it: then the body is all of
+// stdin. Without either, stdin is never read (a server may leave it open).
+bool body_runs_to_end_of_input(const Request& request) {
+    return !request.content_length() &&
+           last_coding_is_chunked(request.env_or_empty("HTTP_TRANSFER_ENCODING"));
+}
+
+// Reads and drops what is left of the body (at most kMaxDrainBytes; never past CONTENT_LENGTH, and
+// to end of input only when the body runs to it). Errors end it quietly: the answer is on its way.
+void drain_unread_body(const Request& request, detail::BodySource& source) noexcept {
+    if (!source.needs_draining()) return;
+    std::uint64_t left = kMaxDrainBytes;
+    if (const auto length = request.content_length()) {
+        if (*length <= source.consumed()) return;
+        left = std::min(left, *length - source.consumed());
+    } else if (!body_runs_to_end_of_input(request)) {
+        return;
+    }
+    char buffer[16 * 1024];
+    while (left > 0) {
+        std::size_t got = 0;
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buffer, left));
+        if (source.read(buffer, want, got) || got == 0) return;
+        left -= got;
+    }
+}
+
 }  // namespace
 
 // --- construction ---
@@ -222,8 +279,14 @@ Request Request::build(Environment env, detail::BodySource* source, const Reques
             request.error_ = request.read_body(*source, options);
     } catch (const std::bad_alloc&) {
         request.error_ = Error(Errc::too_large, "out of memory while reading the request");
+    } catch (...) {  // from an upload sink or progress callback: run() still answers (500)
+        if (source != nullptr) drain_unread_body(request, *source);
+        throw;
     }
-    if (request.error_) request.files_.clear();  // temp files go now, not at exit
+    if (request.error_) {
+        request.files_.clear();  // temp files go now, not at exit
+        if (source != nullptr) drain_unread_body(request, *source);
+    }
     return request;
 }
 
@@ -251,13 +314,7 @@ Error Request::parse_meta(const RequestOptions& options) {
 
 Error Request::read_body(detail::BodySource& source, const RequestOptions& options) {
     if (options.body == BodyHandling::leave_unread) return {};
-    // RFC 3875 §4.2: with no CONTENT_LENGTH there is no body, unless the server said otherwise.
-    // Apache 2.4 mod_cgi/mod_cgid pass a `Transfer-Encoding: chunked` request de-chunked on stdin
-    // with no CONTENT_LENGTH but with HTTP_TRANSFER_ENCODING, and close stdin after it: then the
-    // body is all of stdin. Without either, stdin is never read (a server may leave it open).
-    const bool until_end_of_input =
-        !content_length_ && last_coding_is_chunked(env_or_empty("HTTP_TRANSFER_ENCODING"));
-    if (!until_end_of_input && content_length_.value_or(0) == 0) return {};
+    if (!body_runs_to_end_of_input(*this) && content_length_.value_or(0) == 0) return {};
     if (content_length_ && *content_length_ > options.limits.max_body_bytes) {
         return body_too_large(content_length_, options.limits);
     }

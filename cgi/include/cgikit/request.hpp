@@ -13,6 +13,10 @@
 // its first byte past the limit. Multipart is streamed through the push parser so uploads go to
 // temp files as they arrive. Malformed or oversized input becomes error() (400 / 413 / 415), never
 // an exception: check ok() first, or let run() (run.hpp) answer with the error status.
+//
+// After such an error, from_fd() and from_environment() read and drop the rest of the body from a
+// pipe or socket (never past CONTENT_LENGTH; at most 1 GiB) before returning: under Apache mod_cgid
+// stdin and stdout are one socket, and exiting with body bytes unread resets it, losing the answer.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "cgi_process.hpp"
@@ -653,4 +656,125 @@ TEST_CASE("request: leave_unread leaves a chunked body unread", "[request]") {
         Request::from(chunked_post("application/x-www-form-urlencoded"), stream, options);
     REQUIRE(request.ok());
     CHECK(stream.tellg() == 0);
+}
+
+// A request answered early leaves no body bytes unread on a socket or pipe: under Apache mod_cgid
+// stdin and stdout are one Unix socket, and closing it with bytes unread resets it, losing the
+// answer (the client gets an empty reply).
+namespace {
+
+struct SocketRun {
+    std::optional<Request> request;
+    bool threw = false;
+    std::string left_unread;  // what the request left in the socket, up to end of input
+};
+
+// `bytes` sent by a thread into one end of a socket pair (then shut down), the request read from
+// the other end, as under mod_cgid.
+SocketRun run_on_socket(const Environment& env, const std::string& bytes,
+                        const RequestOptions& options = {}) {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    std::thread writer([&] {
+        std::string_view rest = bytes;
+        while (!rest.empty()) {
+            const ssize_t n = ::send(fds[1], rest.data(), rest.size(), MSG_NOSIGNAL);
+            if (n <= 0) break;
+            rest.remove_prefix(static_cast<std::size_t>(n));
+        }
+        ::shutdown(fds[1], SHUT_WR);
+    });
+    SocketRun run;
+    try {
+        run.request.emplace(Request::from_fd(env, fds[0], options));
+    } catch (...) {
+        run.threw = true;
+    }
+    char buffer[65536];
+    for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
+        run.left_unread.append(buffer, static_cast<std::size_t>(n));
+    }
+    writer.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return run;
+}
+
+}  // namespace
+
+TEST_CASE("request: an early answer drains the declared body, never past it", "[request]") {
+    RequestOptions options;
+    options.limits.max_body_bytes = 10;
+    const std::string body = pattern(300000);
+    SECTION("declared over the limit: refused before reading, drained after") {
+        const SocketRun run =
+            run_on_socket(post("text/plain", body.size()), body + "AFTER", options);
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 413);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("chunked over the limit: drained to end of input") {
+        const SocketRun run = run_on_socket(chunked_post("text/plain"), body, options);
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 413);
+        CHECK(run.left_unread.empty());
+    }
+    SECTION("malformed multipart found early") {
+        const std::string garbage = "--" + std::string(kBoundary) + "\r\nno colon here\r\n\r\n";
+        const SocketRun run =
+            run_on_socket(post("multipart/form-data; boundary=" + std::string(kBoundary),
+                               garbage.size() + 300000),
+                          garbage + body + "AFTER");
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 400);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("a query string over its limit, the body not yet touched") {
+        RequestOptions few_fields;
+        few_fields.limits.max_fields = 1;
+        Environment env = post("text/plain", body.size());
+        env["QUERY_STRING"] = "a&b";
+        const SocketRun run = run_on_socket(env, body + "AFTER", few_fields);
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 413);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("an exception from an upload sink") {
+        RequestOptions throwing;
+        throwing.upload_sink =
+            [](const cgikit::PartHeaders&) -> std::unique_ptr<cgikit::UploadSink> {
+            throw std::runtime_error("sink failed");
+        };
+        const std::string upload = part("f", body, "; filename=\"f.bin\"") + close_delimiter();
+        const SocketRun run = run_on_socket(
+            post("multipart/form-data; boundary=" + std::string(kBoundary), upload.size()),
+            upload + "AFTER", throwing);
+        CHECK(run.threw);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("a request read whole leaves only what follows it") {
+        const SocketRun run = run_on_socket(post("text/plain", 5), "abcdeAFTER");
+        REQUIRE(run.request);
+        REQUIRE(run.request->ok());
+        CHECK(run.left_unread == "AFTER");
+    }
+}
+
+TEST_CASE("request: a body in a regular file is not drained (nothing to reset)", "[request]") {
+    cgikit::test::TempDir temp;
+    const std::string path = temp.path() + "/body";
+    {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        REQUIRE(::write(fd, "0123456789x", 11) == 11);
+        ::close(fd);
+    }
+    RequestOptions options;
+    options.limits.max_body_bytes = 10;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const Request request = Request::from_fd(post("text/plain", 11), fd, options);
+    CHECK(request.error().http_status() == 413);
+    CHECK(::lseek(fd, 0, SEEK_CUR) == 0);
+    ::close(fd);
 }
