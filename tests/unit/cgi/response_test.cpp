@@ -250,3 +250,27 @@ TEST_CASE("response: header name and value validity", "[response]") {
     CHECK_FALSE(cgikit::is_valid_header_value("a\x7f"));
     CHECK_FALSE(cgikit::is_valid_header_value("a\x1b"));
 }
+
+// RFC 3875 §6.3.2: a CGI Location is an absolute URI or a local path starting with one '/'.
+// Anything else works under one server and not another (Apache passes "thanks.html" on as a 303,
+// cgikitd answers 502), so the library refuses it where the program can see the error.
+TEST_CASE("response: Location must be an absolute URI or a local path", "[response]") {
+    for (const char* location : {"thanks.html", "?page=2", "#top", "//cdn.example/x", "/a b",
+                                 "/a\tb", "1http://x/", ":x", "../up", "ht tp://x/"}) {
+        INFO(location);
+        Response response([](std::string_view) { return true; });
+        CHECK(response.redirect(location, 303));
+        CHECK(response.status() == 200);
+        CHECK_FALSE(response.header("Location"));
+        CHECK(response.set_header("Location", location));
+        CHECK(response.add_header("location", location));
+        CHECK_FALSE(response.header("Location"));
+    }
+    for (const char* location : {"/", "/ok", "/ok?a=1#frag", "/path//double", "https://e.example/x",
+                                 "mailto:someone@example.org", "a+b-c.d:opaque"}) {
+        INFO(location);
+        Response response([](std::string_view) { return true; });
+        CHECK_FALSE(response.redirect(location, 303));
+        CHECK(response.header("Location") == location);
+    }
+}
