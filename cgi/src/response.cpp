@@ -284,10 +284,14 @@ bool Response::body_allowed() const noexcept {
 std::string Response::format_head() const {
     std::string head;
     head.reserve(128);
+    // RFC 3875 §6.2.3: a Location with no other status is a client redirect, which the server
+    // answers with 302. Sent as "Status: 200" it is no CGI response type, and servers disagree on
+    // it (Apache redirects, cgikitd sends an empty 200), so it goes out as the 302 it means.
+    const int status = status_ == 200 && header("Location") ? 302 : status_;
     head += "Status: ";
-    head += std::to_string(status_);
+    head += std::to_string(status);
     head += ' ';
-    head += reason_phrase(status_);
+    head += reason_phrase(status);
     head += "\r\n";
     const bool has_body = body_allowed();
     if (has_body && !header("Content-Type")) {

@@ -55,7 +55,9 @@ class Response {
 
     // --- head (refused with an Errc::internal_error once the head has been sent) ---
 
-    // A three-digit status 200..599 (1xx are the server's business, not a CGI program's).
+    // A three-digit status 200..599 (1xx are the server's business, not a CGI program's). With a
+    // Location header, a status left at 200 is sent as 302 Found (RFC 3875 §6.2.3 client
+    // redirect): servers disagree on "200 + Location" (Apache redirects, cgikitd would not).
     Error set_status(int status);
     int status() const noexcept { return status_; }
 
