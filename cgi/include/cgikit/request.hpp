@@ -43,6 +43,8 @@ class BodySource;
 // Meta-variables by name (std::less<> allows lookups by string_view).
 using Environment = std::map<std::string, std::string, std::less<>>;
 
+// With leave_unread, read the whole body before answering: under Apache mod_cgid an answer sent
+// with body bytes unread can be lost (see above).
 enum class BodyHandling {
     parse,         // forms, multipart and JSON are decoded; other types kept in body()
     raw,           // the body is read into body() and not decoded
