@@ -1,5 +1,6 @@
 #include "cgikit/request.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,12 @@ constexpr std::size_t kReadChunkBytes = 64 * 1024;
 // A non-multipart body is read into a string that grows as bytes arrive, starting at most this
 // large: a client claiming a large CONTENT_LENGTH and sending nothing costs no memory.
 constexpr std::size_t kInitialBodyReserve = 64 * 1024;
+// A request answered early (a body over a limit or malformed) has the rest of its body read and
+// dropped first, up to this much: under Apache mod_cgid the program's stdin and stdout are one Unix
+// socket, and closing it with body bytes unread resets it, so Apache may lose the answer already
+// written (the client gets an empty reply). 1 GiB is Apache's default LimitRequestBody (2.4.54+):
+// any body Apache accepts by default is drained, at about a second of CPU per GiB.
+constexpr std::uint64_t kMaxDrainBytes = std::uint64_t{1} << 30;
 
 char ascii_upper(char c) noexcept {
     return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
@@ -73,7 +80,21 @@ namespace detail {
 class BodySource {
   public:
     virtual ~BodySource() = default;
-    virtual Error read(char* buffer, std::size_t capacity, std::size_t& got) = 0;
+    Error read(char* buffer, std::size_t capacity, std::size_t& got) {
+        got = 0;
+        Error error = read_some(buffer, capacity, got);
+        consumed_ += got;
+        return error;
+    }
+    // Bytes read so far.
+    std::uint64_t consumed() const noexcept { return consumed_; }
+    // Whether body bytes left unread must be drained before the program answers (see
+    // kMaxDrainBytes): true for a socket or pipe, false for a file or a test's string.
+    virtual bool needs_draining() const noexcept { return false; }
+
+  private:
+    virtual Error read_some(char* buffer, std::size_t capacity, std::size_t& got) = 0;
+    std::uint64_t consumed_ = 0;
 };
 
 }  // namespace detail
@@ -83,7 +104,13 @@ namespace {
 class FdSource final : public detail::BodySource {
   public:
     explicit FdSource(int fd) : fd_(fd) {}
-    Error read(char* buffer, std::size_t capacity, std::size_t& got) override {
+    bool needs_draining() const noexcept override {
+        struct stat status {};
+        return ::fstat(fd_, &status) != 0 || !S_ISREG(status.st_mode);
+    }
+
+  private:
+    Error read_some(char* buffer, std::size_t capacity, std::size_t& got) override {
         for (;;) {
             const ssize_t n = ::read(fd_, buffer, capacity);
             if (n >= 0) {
@@ -94,28 +121,30 @@ class FdSource final : public detail::BodySource {
         }
     }
 
-  private:
     int fd_;
 };
 
 class StringSource final : public detail::BodySource {
   public:
     explicit StringSource(std::string_view bytes) : bytes_(bytes) {}
-    Error read(char* buffer, std::size_t capacity, std::size_t& got) override {
+
+  private:
+    Error read_some(char* buffer, std::size_t capacity, std::size_t& got) override {
         got = std::min(capacity, bytes_.size());
         std::memcpy(buffer, bytes_.data(), got);
         bytes_.remove_prefix(got);
         return {};
     }
 
-  private:
     std::string_view bytes_;
 };
 
 class StreamSource final : public detail::BodySource {
   public:
     explicit StreamSource(std::istream& in) : in_(in) {}
-    Error read(char* buffer, std::size_t capacity, std::size_t& got) override {
+
+  private:
+    Error read_some(char* buffer, std::size_t capacity, std::size_t& got) override {
         in_.read(buffer, static_cast<std::streamsize>(capacity));
         got = static_cast<std::size_t>(in_.gcount());
         if (got == 0 && in_.bad())
@@ -123,31 +152,87 @@ class StreamSource final : public detail::BodySource {
         return {};
     }
 
-  private:
     std::istream& in_;
 };
 
-// Reads exactly `length` bytes from `source` in chunks, handing each to `consume`. A body that ends
-// early is a 400 (RFC 3875 §4.2: the server must make CONTENT_LENGTH bytes available).
+Error body_too_large(std::optional<std::uint64_t> length, const Limits& limits) {
+    const std::string limit = "max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
+    if (!length) return Error(Errc::too_large, "request body (chunked) exceeds " + limit);
+    return Error(Errc::too_large,
+                 "request body of " + std::to_string(*length) + " bytes exceeds " + limit);
+}
+
+// Whether the last transfer coding of a Transfer-Encoding value is "chunked" (RFC 9112 §6.3: then,
+// and only then, the body's end is the end of the chunked framing).
+bool last_coding_is_chunked(std::string_view codings) noexcept {
+    const std::size_t comma = codings.rfind(',');
+    std::string_view last = comma == std::string_view::npos ? codings : codings.substr(comma + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t'))
+        last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t'))
+        last.remove_suffix(1);
+    return syntax::iequals(last, "chunked");
+}
+
+// Reads the body from `source` in chunks, handing each to `consume`. With a declared `length`,
+// exactly that many bytes: a body that ends early is a 400 (RFC 3875 §4.2: the server must make
+// CONTENT_LENGTH bytes available). Without one, up to end of input, and a body over max_body_bytes
+// is a 413 as soon as its first byte past the limit arrives (the rest is never read).
 template <class Consume>
-Error read_exactly(detail::BodySource& source, std::uint64_t length, const RequestOptions& options,
-                   Consume&& consume) {
+Error read_body_bytes(detail::BodySource& source, std::optional<std::uint64_t> length,
+                      const RequestOptions& options, Consume&& consume) {
     std::unique_ptr<char[]> buffer(new char[kReadChunkBytes]);
+    const std::uint64_t limit = options.limits.max_body_bytes;
     std::uint64_t done = 0;
-    while (done < length) {
+    while (!length || done < *length) {
+        // Unknown length: never ask for more than one byte past the limit (that byte is the proof).
+        const std::uint64_t remaining =
+            length ? *length - done
+                   : (limit - done < kReadChunkBytes ? limit - done + 1 : kReadChunkBytes);
         const std::size_t want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunkBytes, length - done));
+            static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunkBytes, remaining));
         std::size_t got = 0;
         if (auto error = source.read(buffer.get(), want, got)) return error;
         if (got == 0) {
+            if (!length) return {};
             return Error(Errc::bad_request, "request body truncated: got " + std::to_string(done) +
-                                                " of " + std::to_string(length) + " bytes");
+                                                " of " + std::to_string(*length) + " bytes");
         }
+        if (!length && got > limit - done) return body_too_large(std::nullopt, options.limits);
         done += got;
         if (auto error = consume(std::string_view(buffer.get(), got))) return error;
-        if (options.on_progress) options.on_progress(done, length);
+        if (options.on_progress) options.on_progress(done, length.value_or(0));
     }
     return {};
+}
+
+// RFC 3875 §4.2: with no CONTENT_LENGTH there is no body, unless the server said otherwise. Apache
+// 2.4 mod_cgi/mod_cgid pass a `Transfer-Encoding: chunked` request de-chunked on stdin with no
+// CONTENT_LENGTH but with HTTP_TRANSFER_ENCODING, and close stdin after it: then the body is all of
+// stdin. Without either, stdin is never read (a server may leave it open).
+bool body_runs_to_end_of_input(const Request& request) {
+    return !request.content_length() &&
+           last_coding_is_chunked(request.env_or_empty("HTTP_TRANSFER_ENCODING"));
+}
+
+// Reads and drops what is left of the body (at most kMaxDrainBytes; never past CONTENT_LENGTH, and
+// to end of input only when the body runs to it). Errors end it quietly: the answer is on its way.
+void drain_unread_body(const Request& request, detail::BodySource& source) noexcept {
+    if (!source.needs_draining()) return;
+    std::uint64_t left = kMaxDrainBytes;
+    if (const auto length = request.content_length()) {
+        if (*length <= source.consumed()) return;
+        left = std::min(left, *length - source.consumed());
+    } else if (!body_runs_to_end_of_input(request)) {
+        return;
+    }
+    char buffer[16 * 1024];
+    while (left > 0) {
+        std::size_t got = 0;
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buffer, left));
+        if (source.read(buffer, want, got) || got == 0) return;
+        left -= got;
+    }
 }
 
 }  // namespace
@@ -194,8 +279,14 @@ Request Request::build(Environment env, detail::BodySource* source, const Reques
             request.error_ = request.read_body(*source, options);
     } catch (const std::bad_alloc&) {
         request.error_ = Error(Errc::too_large, "out of memory while reading the request");
+    } catch (...) {  // from an upload sink or progress callback: run() still answers (500)
+        if (source != nullptr) drain_unread_body(request, *source);
+        throw;
     }
-    if (request.error_) request.files_.clear();  // temp files go now, not at exit
+    if (request.error_) {
+        request.files_.clear();  // temp files go now, not at exit
+        if (source != nullptr) drain_unread_body(request, *source);
+    }
     return request;
 }
 
@@ -222,18 +313,16 @@ Error Request::parse_meta(const RequestOptions& options) {
 // --- body ---
 
 Error Request::read_body(detail::BodySource& source, const RequestOptions& options) {
-    const std::uint64_t length = content_length_.value_or(0);
-    if (options.body == BodyHandling::leave_unread || length == 0) return {};
-    if (length > options.limits.max_body_bytes) {
-        return Error(Errc::too_large, "request body of " + std::to_string(length) +
-                                          " bytes exceeds max_body_bytes (" +
-                                          std::to_string(options.limits.max_body_bytes) + ")");
+    if (options.body == BodyHandling::leave_unread) return {};
+    if (!body_runs_to_end_of_input(*this) && content_length_.value_or(0) == 0) return {};
+    if (content_length_ && *content_length_ > options.limits.max_body_bytes) {
+        return body_too_large(content_length_, options.limits);
     }
     if (options.body == BodyHandling::parse && media_type_ == "multipart/form-data") {
-        return read_multipart(source, length, options);
+        return read_multipart(source, options);
     }
-    if (auto error = read_whole(source, length, options)) return error;
-    if (options.body != BodyHandling::parse) return {};
+    if (auto error = read_whole(source, options)) return error;
+    if (options.body != BodyHandling::parse || body_.empty()) return {};
     if (media_type_ == "application/x-www-form-urlencoded") {
         Fields fields;
         const Error error = parse_urlencoded(body_, options.limits, fields);
@@ -244,17 +333,16 @@ Error Request::read_body(detail::BodySource& source, const RequestOptions& optio
     return {};
 }
 
-Error Request::read_whole(detail::BodySource& source, std::uint64_t length,
-                          const RequestOptions& options) {
-    body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(length, kInitialBodyReserve)));
-    return read_exactly(source, length, options, [this](std::string_view chunk) {
+Error Request::read_whole(detail::BodySource& source, const RequestOptions& options) {
+    body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
+        content_length_.value_or(kInitialBodyReserve), kInitialBodyReserve)));
+    return read_body_bytes(source, content_length_, options, [this](std::string_view chunk) {
         body_.append(chunk);
         return Error{};
     });
 }
 
-Error Request::read_multipart(detail::BodySource& source, std::uint64_t length,
-                              const RequestOptions& options) {
+Error Request::read_multipart(detail::BodySource& source, const RequestOptions& options) {
     const auto boundary = boundary_from_content_type(content_type());
     if (!boundary) {
         return Error(Errc::bad_request, "multipart/form-data without a valid boundary parameter");
@@ -293,9 +381,13 @@ Error Request::read_multipart(detail::BodySource& source, std::uint64_t length,
     FormCollector collector(store, fields);
     MultipartParser parser(*boundary, collector, options.limits);
 
-    Error error = read_exactly(source, length, options,
-                               [&parser](std::string_view chunk) { return parser.feed(chunk); });
-    if (!error) error = parser.finish();
+    std::uint64_t fed = 0;
+    Error error = read_body_bytes(source, content_length_, options, [&](std::string_view chunk) {
+        fed += chunk.size();
+        return parser.feed(chunk);
+    });
+    // An empty body (possible only without CONTENT_LENGTH) is no body, as CONTENT_LENGTH 0 is.
+    if (!error && fed > 0) error = parser.finish();
     form_ = Params(std::move(fields));
     files_ = store.take_uploads();
     return error;

@@ -26,6 +26,28 @@ constexpr bool status_forbids_body(int status) noexcept {
 
 constexpr std::string_view kDefaultContentType = "text/plain; charset=utf-8";
 
+constexpr bool is_ascii_alpha(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// RFC 3875 §6.3.2: Location is an absolute URI (scheme ":" ..., RFC 3986 §3.1) or a local path
+// starting with one '/' ("//host" is a network-path reference), with no whitespace. Servers differ
+// on anything else: Apache passes "thanks.html" or "?page=2" on, cgikitd answers 502.
+bool is_cgi_location(std::string_view value) noexcept {
+    if (value.find_first_of(" \t") != std::string_view::npos) return false;
+    if (value.starts_with('/')) return !value.starts_with("//");
+    const std::size_t colon = value.find(':');
+    if (colon == std::string_view::npos || colon == 0 || !is_ascii_alpha(value.front())) {
+        return false;
+    }
+    for (const char c : value.substr(0, colon)) {
+        const bool scheme_char =
+            is_ascii_alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+        if (!scheme_char) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string_view reason_phrase(int status) noexcept {
@@ -184,6 +206,11 @@ Error Response::validate_header(std::string_view name, std::string_view value,
                                                " has a control byte (CR, LF, NUL...)");
     }
     trimmed = trim_whitespace(value);
+    if (syntax::iequals(name, "Location") && !is_cgi_location(trimmed)) {
+        return Error(Errc::internal_error,
+                     "Location must be an absolute URI or a path starting with one '/' (RFC 3875 "
+                     "§6.3.2)");
+    }
     return {};
 }
 
@@ -257,10 +284,14 @@ bool Response::body_allowed() const noexcept {
 std::string Response::format_head() const {
     std::string head;
     head.reserve(128);
+    // RFC 3875 §6.2.3: a Location with no other status is a client redirect, which the server
+    // answers with 302. Sent as "Status: 200" it is no CGI response type, and servers disagree on
+    // it (Apache redirects, cgikitd sends an empty 200), so it goes out as the 302 it means.
+    const int status = status_ == 200 && header("Location") ? 302 : status_;
     head += "Status: ";
-    head += std::to_string(status_);
+    head += std::to_string(status);
     head += ' ';
-    head += reason_phrase(status_);
+    head += reason_phrase(status);
     head += "\r\n";
     const bool has_body = body_allowed();
     if (has_body && !header("Content-Type")) {

@@ -7,9 +7,16 @@
 //
 // Reading is bounded and never throws: at most CONTENT_LENGTH bytes are read (RFC 3875 §4.2), in
 // 64 KiB chunks; a declared length over Limits::max_body_bytes is refused before anything is read
-// or allocated; multipart is streamed through the push parser so uploads go to temp files as they
-// arrive. Malformed or oversized input becomes error() (400 / 413 / 415), never an exception: check
-// ok() first, or let run() (run.hpp) answer with the error status.
+// or allocated. Without CONTENT_LENGTH there is no body, except when HTTP_TRANSFER_ENCODING ends in
+// "chunked": Apache's mod_cgi and mod_cgid pass such a request de-chunked with no CONTENT_LENGTH,
+// so the body is then read to the end of input, and one over max_body_bytes is refused (413) at
+// its first byte past the limit. Multipart is streamed through the push parser so uploads go to
+// temp files as they arrive. Malformed or oversized input becomes error() (400 / 413 / 415), never
+// an exception: check ok() first, or let run() (run.hpp) answer with the error status.
+//
+// After such an error, from_fd() and from_environment() read and drop the rest of the body from a
+// pipe or socket (never past CONTENT_LENGTH; at most 1 GiB) before returning: under Apache mod_cgid
+// stdin and stdout are one socket, and exiting with body bytes unread resets it, losing the answer.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +43,8 @@ class BodySource;
 // Meta-variables by name (std::less<> allows lookups by string_view).
 using Environment = std::map<std::string, std::string, std::less<>>;
 
+// With leave_unread, read the whole body before answering: under Apache mod_cgid an answer sent
+// with body bytes unread can be lost (see above).
 enum class BodyHandling {
     parse,         // forms, multipart and JSON are decoded; other types kept in body()
     raw,           // the body is read into body() and not decoded
@@ -51,7 +60,8 @@ struct RequestOptions {
     std::size_t upload_memory_budget_bytes = UploadOptions{}.memory_budget_bytes;
     // Set to take upload content yourself (see upload.hpp); consulted once per file part.
     UploadSinkFactory upload_sink;
-    // Called after each chunk of the body is read: bytes read so far, CONTENT_LENGTH.
+    // Called after each chunk of the body is read: bytes read so far, CONTENT_LENGTH (0 when the
+    // length is unknown: a chunked request under Apache).
     std::function<void(std::uint64_t read, std::uint64_t total)> on_progress;
     // JSON bodies nested deeper than this are refused (400): nlohmann::json serialises and compares
     // recursively, so a "[[[[..." body of max_body_bytes could otherwise exhaust the stack.
@@ -87,7 +97,8 @@ class Request {
 
     std::string_view method() const { return env_or_empty("REQUEST_METHOD"); }
     std::string_view auth_type() const { return env_or_empty("AUTH_TYPE"); }
-    // CONTENT_LENGTH as a number (nullopt if absent; an invalid one makes error() a 400).
+    // CONTENT_LENGTH as a number (nullopt if absent, also for a chunked body under Apache; an
+    // invalid one makes error() a 400).
     std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
     std::string_view content_type() const { return env_or_empty("CONTENT_TYPE"); }
     // "type/subtype" of CONTENT_TYPE, lowercased ("" if none or malformed).
@@ -162,10 +173,8 @@ class Request {
                          const RequestOptions& options);
     Error parse_meta(const RequestOptions& options);
     Error read_body(detail::BodySource& source, const RequestOptions& options);
-    Error read_multipart(detail::BodySource& source, std::uint64_t length,
-                         const RequestOptions& options);
-    Error read_whole(detail::BodySource& source, std::uint64_t length,
-                     const RequestOptions& options);
+    Error read_multipart(detail::BodySource& source, const RequestOptions& options);
+    Error read_whole(detail::BodySource& source, const RequestOptions& options);
     Error parse_json(const RequestOptions& options);
 
     Environment env_;

@@ -55,7 +55,9 @@ class Response {
 
     // --- head (refused with an Errc::internal_error once the head has been sent) ---
 
-    // A three-digit status 200..599 (1xx are the server's business, not a CGI program's).
+    // A three-digit status 200..599 (1xx are the server's business, not a CGI program's). With a
+    // Location header, a status left at 200 is sent as 302 Found (RFC 3875 §6.2.3 client
+    // redirect): servers disagree on "200 + Location" (Apache redirects, cgikitd would not).
     Error set_status(int status);
     int status() const noexcept { return status_; }
 
@@ -75,8 +77,12 @@ class Response {
     Error set_content_type(std::string_view type) { return set_header("Content-Type", type); }
 
     // A client redirect (RFC 3875 §6.2.4, RFC 9110 §15.4): Status 301, 302, 303, 307 or 308 plus
-    // Location, and a short HTML body with the link. `location` must be a valid header value; use
-    // 303 after a POST so that the browser follows with a GET.
+    // Location, and a short HTML body with the link. Use 303 after a POST so that the browser
+    // follows with a GET. `location` (like any Location set with set_header) must be an absolute
+    // URI ("https://host/x") or a path starting with one '/' ("/app/done?id=3"), without spaces
+    // (RFC 3875 §6.3.2): a relative reference ("done.html", "?page=2", "//host/x") is refused, as
+    // servers disagree on it (Apache passes it on, cgikitd answers 502). Build the path from
+    // Request::script_name().
     Error redirect(std::string_view location, int status = 302);
 
     // Appends a Set-Cookie header (see set_cookie.hpp for what is refused).

@@ -2,10 +2,16 @@
 #include "cgikit/request.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "cgi_process.hpp"
 #include "cgikit/sha256.hpp"
@@ -480,4 +486,295 @@ TEST_CASE("request: multipart from a pipe, written in small pieces", "[request]"
     CHECK(request.form().get("a") == "1");
     REQUIRE(request.files().size() == 1);
     CHECK(request.files()[0].memory_data() == "xyz");
+}
+
+// Apache 2.4 mod_cgi/mod_cgid pass a request sent with `Transfer-Encoding: chunked` de-chunked on
+// stdin, but with no CONTENT_LENGTH and with HTTP_TRANSFER_ENCODING set (RFC 3875 §4.2 lets a
+// server do so only when it gives another way to find the end: here, end of input).
+namespace {
+
+Environment chunked_post(std::string_view content_type, std::string_view coding = "chunked") {
+    return {{"REQUEST_METHOD", "POST"},
+            {"CONTENT_TYPE", std::string(content_type)},
+            {"HTTP_TRANSFER_ENCODING", std::string(coding)}};
+}
+
+}  // namespace
+
+TEST_CASE("request: a chunked body without CONTENT_LENGTH is read to end of input", "[request]") {
+    SECTION("urlencoded form") {
+        std::istringstream stream("a=1&b=two+words");
+        const Request request =
+            Request::from(chunked_post("application/x-www-form-urlencoded"), stream);
+        REQUIRE(request.ok());
+        CHECK(request.form().entries() == cgikit::Fields{{"a", "1"}, {"b", "two words"}});
+        CHECK_FALSE(request.content_length());
+    }
+    SECTION("multipart with an upload") {
+        const std::string body =
+            part("a", "1") + part("f", "xyz", "; filename=\"f.txt\"") + close_delimiter();
+        const Request request = Request::from(
+            chunked_post("multipart/form-data; boundary=" + std::string(kBoundary)), body);
+        REQUIRE(request.ok());
+        CHECK(request.form().get("a") == "1");
+        REQUIRE(request.files().size() == 1);
+        CHECK(request.files()[0].memory_data() == "xyz");
+    }
+    SECTION("JSON") {
+        const Request request = Request::from(chunked_post("application/json"), R"({"k": [1]})");
+        REQUIRE(request.ok());
+        REQUIRE(request.has_json());
+        CHECK(request.json()["k"][0] == 1);
+    }
+    SECTION("raw, larger than one read, from a socket as under mod_cgid") {
+        const std::string body = pattern(300000);
+        int fds[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+        std::thread writer([&] {
+            for (std::size_t i = 0; i < body.size(); i += 7000) {
+                const std::size_t n = std::min<std::size_t>(7000, body.size() - i);
+                if (::send(fds[1], body.data() + i, n, MSG_NOSIGNAL) != static_cast<ssize_t>(n)) {
+                    break;  // the reader stopped reading: the CHECKs below fail
+                }
+            }
+            ::shutdown(fds[1], SHUT_WR);
+        });
+        const Request request = Request::from_fd(chunked_post("application/octet-stream"), fds[0]);
+        ::close(fds[0]);  // unblocks the writer if the body was not read
+        writer.join();
+        ::close(fds[1]);
+        REQUIRE(request.ok());
+        CHECK(request.body() == body);
+    }
+    SECTION("the coding is matched as a list, case-insensitively: chunked must be last") {
+        for (const char* coding : {"Chunked", "gzip, chunked", " chunked ", "gzip,CHUNKED"}) {
+            INFO(coding);
+            const Request request = Request::from(chunked_post("text/plain", coding), "data");
+            REQUIRE(request.ok());
+            CHECK(request.body() == "data");
+        }
+    }
+}
+
+TEST_CASE("request: without a sign of a body, stdin is never read", "[request]") {
+    // A server may leave stdin open (a GET under some servers): reading to EOF would hang.
+    for (const char* coding : {"", "gzip", "chunked, gzip", "chunkedx", "identity"}) {
+        INFO(coding);
+        std::istringstream stream("a=1");
+        const Request request =
+            Request::from(chunked_post("application/x-www-form-urlencoded", coding), stream);
+        REQUIRE(request.ok());
+        CHECK(request.form().empty());
+        CHECK(stream.tellg() == 0);
+    }
+}
+
+TEST_CASE("request: CONTENT_LENGTH wins over a Transfer-Encoding", "[request]") {
+    std::istringstream stream("a=1&b=2");
+    Environment env = chunked_post("application/x-www-form-urlencoded");
+    env["CONTENT_LENGTH"] = "3";
+    const Request request = Request::from(env, stream);
+    REQUIRE(request.ok());
+    CHECK(request.form().entries() == cgikit::Fields{{"a", "1"}});
+    CHECK(stream.tellg() == 3);
+}
+
+TEST_CASE("request: a chunked body over max_body_bytes is a 413 like a declared one", "[request]") {
+    RequestOptions options;
+    options.limits.max_body_bytes = 10;
+    const std::string expected_message = "exceeds max_body_bytes (10)";
+    for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "application/json",
+                             "multipart/form-data; boundary=XyZzy42"}) {
+        INFO(type);
+        std::istringstream stream(std::string(100, 'x'));
+        const Request request = Request::from(chunked_post(type), stream, options);
+        CHECK(request.error().http_status() == 413);
+        CHECK(request.error().message.find(expected_message) != std::string::npos);
+        CHECK(request.error().message.find("request body") == 0);
+        // It stops one byte past the limit: the rest is never read.
+        CHECK(stream.tellg() == 11);
+    }
+    // Exactly at the limit is fine.
+    const Request at_limit =
+        Request::from(chunked_post("text/plain"), std::string(10, 'y'), options);
+    REQUIRE(at_limit.ok());
+    CHECK(at_limit.body() == std::string(10, 'y'));
+    // A limit of "anything" does not overflow.
+    options.limits.max_body_bytes = static_cast<std::size_t>(-1);
+    const Request unlimited = Request::from(chunked_post("text/plain"), "abc", options);
+    REQUIRE(unlimited.ok());
+    CHECK(unlimited.body() == "abc");
+}
+
+TEST_CASE("request: an oversized chunked upload leaves no temp file behind", "[request]") {
+    cgikit::test::TempDir temp;
+    RequestOptions options;
+    options.temp_directory = temp.path();
+    options.limits.memory_threshold_bytes = 16;
+    options.limits.max_body_bytes = 100000;
+    const std::string body =
+        part("f", pattern(200000), "; filename=\"big.bin\"") + close_delimiter();
+    const Request request = Request::from(
+        chunked_post("multipart/form-data; boundary=" + std::string(kBoundary)), body, options);
+    CHECK(request.error().http_status() == 413);
+    CHECK(request.files().empty());
+    CHECK(temp.entries().empty());
+}
+
+TEST_CASE("request: an empty chunked body is no body", "[request]") {
+    for (const char* type : {"multipart/form-data; boundary=XyZzy42", "application/json",
+                             "application/x-www-form-urlencoded", "text/plain"}) {
+        INFO(type);
+        const Request request = Request::from(chunked_post(type), "");
+        REQUIRE(request.ok());
+        CHECK(request.form().empty());
+        CHECK_FALSE(request.has_json());
+        CHECK(request.body().empty());
+    }
+}
+
+TEST_CASE("request: progress of a chunked body has total 0 (unknown)", "[request]") {
+    const std::string body = std::string("a=") + std::string(200000, 'x');
+    std::vector<std::uint64_t> seen;
+    RequestOptions options;
+    options.on_progress = [&](std::uint64_t done, std::uint64_t total) {
+        CHECK(total == 0);
+        seen.push_back(done);
+    };
+    const Request request =
+        Request::from(chunked_post("application/x-www-form-urlencoded"), body, options);
+    REQUIRE(request.ok());
+    REQUIRE(seen.size() >= 4);
+    CHECK(seen.back() == body.size());
+}
+
+TEST_CASE("request: leave_unread leaves a chunked body unread", "[request]") {
+    RequestOptions options;
+    options.body = cgikit::BodyHandling::leave_unread;
+    std::istringstream stream("a=1");
+    const Request request =
+        Request::from(chunked_post("application/x-www-form-urlencoded"), stream, options);
+    REQUIRE(request.ok());
+    CHECK(stream.tellg() == 0);
+}
+
+// A request answered early leaves no body bytes unread on a socket or pipe: under Apache mod_cgid
+// stdin and stdout are one Unix socket, and closing it with bytes unread resets it, losing the
+// answer (the client gets an empty reply).
+namespace {
+
+struct SocketRun {
+    std::optional<Request> request;
+    bool threw = false;
+    std::string left_unread;  // what the request left in the socket, up to end of input
+};
+
+// `bytes` sent by a thread into one end of a socket pair (then shut down), the request read from
+// the other end, as under mod_cgid.
+SocketRun run_on_socket(const Environment& env, const std::string& bytes,
+                        const RequestOptions& options = {}) {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    std::thread writer([&] {
+        std::string_view rest = bytes;
+        while (!rest.empty()) {
+            const ssize_t n = ::send(fds[1], rest.data(), rest.size(), MSG_NOSIGNAL);
+            if (n <= 0) break;
+            rest.remove_prefix(static_cast<std::size_t>(n));
+        }
+        ::shutdown(fds[1], SHUT_WR);
+    });
+    SocketRun run;
+    try {
+        run.request.emplace(Request::from_fd(env, fds[0], options));
+    } catch (...) {
+        run.threw = true;
+    }
+    char buffer[65536];
+    for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
+        run.left_unread.append(buffer, static_cast<std::size_t>(n));
+    }
+    writer.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return run;
+}
+
+}  // namespace
+
+TEST_CASE("request: an early answer drains the declared body, never past it", "[request]") {
+    RequestOptions options;
+    options.limits.max_body_bytes = 10;
+    const std::string body = pattern(300000);
+    SECTION("declared over the limit: refused before reading, drained after") {
+        const SocketRun run =
+            run_on_socket(post("text/plain", body.size()), body + "AFTER", options);
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 413);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("chunked over the limit: drained to end of input") {
+        const SocketRun run = run_on_socket(chunked_post("text/plain"), body, options);
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 413);
+        CHECK(run.left_unread.empty());
+    }
+    SECTION("malformed multipart found early") {
+        const std::string garbage = "--" + std::string(kBoundary) + "\r\nno colon here\r\n\r\n";
+        const SocketRun run =
+            run_on_socket(post("multipart/form-data; boundary=" + std::string(kBoundary),
+                               garbage.size() + 300000),
+                          garbage + body + "AFTER");
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 400);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("a query string over its limit, the body not yet touched") {
+        RequestOptions few_fields;
+        few_fields.limits.max_fields = 1;
+        Environment env = post("text/plain", body.size());
+        env["QUERY_STRING"] = "a&b";
+        const SocketRun run = run_on_socket(env, body + "AFTER", few_fields);
+        REQUIRE(run.request);
+        CHECK(run.request->error().http_status() == 413);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("an exception from an upload sink") {
+        RequestOptions throwing;
+        throwing.upload_sink =
+            [](const cgikit::PartHeaders&) -> std::unique_ptr<cgikit::UploadSink> {
+            throw std::runtime_error("sink failed");
+        };
+        const std::string upload = part("f", body, "; filename=\"f.bin\"") + close_delimiter();
+        const SocketRun run = run_on_socket(
+            post("multipart/form-data; boundary=" + std::string(kBoundary), upload.size()),
+            upload + "AFTER", throwing);
+        CHECK(run.threw);
+        CHECK(run.left_unread == "AFTER");
+    }
+    SECTION("a request read whole leaves only what follows it") {
+        const SocketRun run = run_on_socket(post("text/plain", 5), "abcdeAFTER");
+        REQUIRE(run.request);
+        REQUIRE(run.request->ok());
+        CHECK(run.left_unread == "AFTER");
+    }
+}
+
+TEST_CASE("request: a body in a regular file is not drained (nothing to reset)", "[request]") {
+    cgikit::test::TempDir temp;
+    const std::string path = temp.path() + "/body";
+    {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        REQUIRE(::write(fd, "0123456789x", 11) == 11);
+        ::close(fd);
+    }
+    RequestOptions options;
+    options.limits.max_body_bytes = 10;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const Request request = Request::from_fd(post("text/plain", 11), fd, options);
+    CHECK(request.error().http_status() == 413);
+    CHECK(::lseek(fd, 0, SEEK_CUR) == 0);
+    ::close(fd);
 }

@@ -250,3 +250,57 @@ TEST_CASE("response: header name and value validity", "[response]") {
     CHECK_FALSE(cgikit::is_valid_header_value("a\x7f"));
     CHECK_FALSE(cgikit::is_valid_header_value("a\x1b"));
 }
+
+// RFC 3875 §6.3.2: a CGI Location is an absolute URI or a local path starting with one '/'.
+// Anything else works under one server and not another (Apache passes "thanks.html" on as a 303,
+// cgikitd answers 502), so the library refuses it where the program can see the error.
+TEST_CASE("response: Location must be an absolute URI or a local path", "[response]") {
+    for (const char* location : {"thanks.html", "?page=2", "#top", "//cdn.example/x", "/a b",
+                                 "/a\tb", "1http://x/", ":x", "../up", "ht tp://x/"}) {
+        INFO(location);
+        Response response([](std::string_view) { return true; });
+        CHECK(response.redirect(location, 303));
+        CHECK(response.status() == 200);
+        CHECK_FALSE(response.header("Location"));
+        CHECK(response.set_header("Location", location));
+        CHECK(response.add_header("location", location));
+        CHECK_FALSE(response.header("Location"));
+    }
+    for (const char* location : {"/", "/ok", "/ok?a=1#frag", "/path//double", "https://e.example/x",
+                                 "mailto:someone@example.org", "a+b-c.d:opaque"}) {
+        INFO(location);
+        Response response([](std::string_view) { return true; });
+        CHECK_FALSE(response.redirect(location, 303));
+        CHECK(response.header("Location") == location);
+    }
+}
+
+// "Status: 200" next to a Location is no RFC 3875 response type, and servers disagree on it: Apache
+// makes it a 302 (or an internal redirect for a local path), cgikitd sends a 200 with an empty page
+// that browsers do not follow. A Location set by hand with status 200 goes out as a 302 (the client
+// redirect of RFC 3875 §6.2.3); other statuses are kept (201 Created + Location is legitimate).
+TEST_CASE("response: a Location with status 200 is sent as a 302", "[response]") {
+    for (const char* location : {"https://e.example/x", "/local/path?a=1"}) {
+        INFO(location);
+        Captured out;
+        Response response(out.writer());
+        REQUIRE_FALSE(response.set_header("Location", location));
+        response.write("moved\n");
+        REQUIRE(response.finish());
+        CHECK(out.bytes.starts_with("Status: 302 Found\r\n"));
+        CHECK(out.bytes.find(std::string("Location: ") + location + "\r\n") != std::string::npos);
+        CHECK(out.bytes.ends_with("\r\n\r\nmoved\n"));
+    }
+    Captured created;
+    Response response(created.writer());
+    REQUIRE_FALSE(response.set_status(201));
+    REQUIRE_FALSE(response.set_header("Location", "/items/7"));
+    REQUIRE(response.finish());
+    CHECK(created.bytes.starts_with("Status: 201 Created\r\n"));
+    // Streaming sends the head at once: the same rule applies.
+    Captured streamed;
+    Response streaming(streamed.writer());
+    REQUIRE_FALSE(streaming.set_header("Location", "/elsewhere"));
+    REQUIRE(streaming.start_streaming());
+    CHECK(streamed.bytes.starts_with("Status: 302 Found\r\n"));
+}
