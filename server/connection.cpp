@@ -398,7 +398,7 @@ void Connection::on_cgi_head() {
         cgi_discard_ = false;
         cgi_remaining_.reset();
         keep_alive_ = false;
-        response_status_ = 200;
+        response_status_ = 200;  // for the access log, until the script's status line is read
         body_bytes_sent_ = 0;
         state_ = State::WritingResponse;
         arm_timer(worker_.config().timeouts.send);
@@ -603,6 +603,11 @@ Connection::Step Connection::pull_cgi_body() {
                     }
                 }
                 if (cgi_discard_) continue;
+                if (cgi_->nph() && body_bytes_sent_ == 0) {
+                    // The access log gets the status the NPH script sent, when its first output
+                    // starts with a status line (a line split across writes keeps 200).
+                    response_status_ = http::status_line_code(data).value_or(response_status_);
+                }
                 body_bytes_sent_ += data.size();
                 if (cgi_chunked_) {
                     append_chunk(out_, data);

@@ -2,6 +2,21 @@
 
 namespace cgikit::http {
 
+std::optional<int> status_line_code(std::string_view line) noexcept {
+    // status-line = HTTP-version SP status-code SP [ reason-phrase ]; HTTP-version =
+    // "HTTP/" DIGIT "." DIGIT; status-code = 3DIGIT.
+    auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
+    constexpr std::string_view kName = "HTTP/";
+    if (line.size() < 12 || line.substr(0, kName.size()) != kName || !digit(5) || line[6] != '.' ||
+        !digit(7) || line[8] != ' ' || !digit(9) || !digit(10) || !digit(11)) {
+        return std::nullopt;
+    }
+    if (line.size() > 12 && line[12] != ' ' && line[12] != '\r' && line[12] != '\n') {
+        return std::nullopt;
+    }
+    return (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+}
+
 std::string_view reason_phrase(int status) noexcept {
     switch (status) {
         case 100:

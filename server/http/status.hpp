@@ -1,11 +1,16 @@
 #pragma once
 // Status codes and their reason phrases (RFC 9110 §15).
+#include <optional>
 #include <string_view>
 
 namespace cgikit::http {
 
 // The standard reason phrase, or "Unknown" for a code we do not know.
 std::string_view reason_phrase(int status) noexcept;
+
+// The status code of a status line that starts `line` ("HTTP/1.1 404 ...", RFC 9112 §4), or
+// nullopt if `line` does not start with one. For logging what an NPH script answered.
+std::optional<int> status_line_code(std::string_view line) noexcept;
 
 // 1xx, 204 and 304 responses never carry a body (RFC 9110 §6.4.1): they end with their header
 // section (RFC 9112 §6.3), so they are sent without Content-Length.

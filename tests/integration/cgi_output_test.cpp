@@ -441,6 +441,19 @@ TEST_CASE("CGI output: NPH bytes pass through unchanged and the connection close
           "Connection: close\r\n\r\nhello world\n");
 }
 
+TEST_CASE("CGI output: the access log shows the status an NPH script sent", "[cgi][output][nph]") {
+    TempDir root;
+    TestServer server(cgi_server(root));
+    RawClient client(server.port());
+    client.send(get("/cgi-bin/nph-status.sh?404"));
+    auto raw = client.read_until_close(std::chrono::seconds(3));
+    REQUIRE(raw);
+    CHECK(raw->rfind("HTTP/1.1 404 Chosen\r\n", 0) == 0);
+    REQUIRE(server.wait_for_stdout("\"GET /cgi-bin/nph-status.sh?404 HTTP/1.1\" "));
+    CHECK(server.stdout_text().find("\"GET /cgi-bin/nph-status.sh?404 HTTP/1.1\" 404 ") !=
+          std::string::npos);
+}
+
 // ------------------------------------------------------------------------- exits, crashes, stderr
 
 TEST_CASE("CGI output: a non-zero exit after a valid response leaves the response standing",

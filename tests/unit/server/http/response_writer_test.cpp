@@ -203,3 +203,17 @@ TEST_CASE("body_length of each kind of body", "[response_writer]") {
     stream.body = StreamBody{7};
     CHECK(body_length(stream) == 0);  // streamed bodies are framed by the connection
 }
+
+TEST_CASE("status_line_code reads the code of a status line and nothing else", "[status]") {
+    CHECK(cgikit::http::status_line_code("HTTP/1.1 404 Not Found\r\n") == 404);
+    CHECK(cgikit::http::status_line_code("HTTP/1.0 200 OK") == 200);
+    CHECK(cgikit::http::status_line_code("HTTP/1.1 204\r\n") == 204);
+    CHECK(cgikit::http::status_line_code("HTTP/1.1 301") == 301);
+    CHECK_FALSE(cgikit::http::status_line_code("HTTP/1.1 30"));      // cut short
+    CHECK_FALSE(cgikit::http::status_line_code("HTTP/1.1 3011 X"));  // four digits
+    CHECK_FALSE(cgikit::http::status_line_code("HTTP/11 200 OK"));
+    CHECK_FALSE(cgikit::http::status_line_code("http/1.1 200 OK"));  // the name is case-sensitive
+    CHECK_FALSE(cgikit::http::status_line_code("Status: 200 OK\r\n"));
+    CHECK_FALSE(cgikit::http::status_line_code("HTTP/1.1  200 OK"));
+    CHECK_FALSE(cgikit::http::status_line_code(""));
+}
