@@ -257,7 +257,6 @@ CgiExchange::Poll CgiExchange::poll_head() {
 }
 
 CgiExchange::Poll CgiExchange::read_body(std::string& out, std::size_t max) {
-    if (!script_.nph && !parser_.head().forwards_body()) return drop_body();
     if (!buffer_.empty()) {
         std::size_t n = std::min(max, buffer_.size());
         out.append(buffer_, 0, n);
@@ -273,27 +272,6 @@ CgiExchange::Poll CgiExchange::read_body(std::string& out, std::size_t max) {
         case ReadResult::Eof:
             break;
     }
-    return end_of_output();
-}
-
-CgiExchange::Poll CgiExchange::drop_body() {
-    buffer_.clear();
-    std::string dropped;
-    while (true) {
-        if (timed_out_) return Poll::TimedOut;
-        dropped.clear();
-        switch (read_stdout(dropped, kHeadReadBytes)) {
-            case ReadResult::Data:
-                continue;
-            case ReadResult::WouldBlock:
-                return Poll::NeedMore;
-            case ReadResult::Eof:
-                return end_of_output();
-        }
-    }
-}
-
-CgiExchange::Poll CgiExchange::end_of_output() {
     if (!collect_exit()) {
         if (!exit_wait_over_) {
             if (!exit_wait_timer_.armed())

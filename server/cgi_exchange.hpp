@@ -52,8 +52,7 @@ class CgiExchange {
     const std::string& error() const noexcept { return error_; }
     bool nph() const noexcept { return script_.nph; }
 
-    // Appends up to `max` body bytes to `out`. Ready: some were appended. A body the head does
-    // not forward (205, 204, 304, redirects) is read and dropped here: never Ready.
+    // Appends up to `max` body bytes to `out`. Ready: some were appended.
     Poll read_body(std::string& out, std::size_t max);
 
     // The client is gone: the script is killed rather than waited for.
@@ -68,8 +67,6 @@ class CgiExchange {
     bool collect_exit();  // reaps the child if it has exited; true once reaped
     enum class ReadResult { Data, WouldBlock, Eof };
     ReadResult read_stdout(std::string& into, std::size_t max);
-    Poll drop_body();      // reads stdout until it would block or ends, keeping nothing
-    Poll end_of_output();  // stdout ended: Exiting, Eof or Crashed
 
     Worker& worker_;
     std::uint64_t request_id_;

@@ -490,7 +490,9 @@ void Connection::start_response(http::Response&& response) {
         // The script's body: with its Content-Length, chunked on 1.1, else delimited by close.
         body_source_ = BodySource::Cgi;
         cgi_discard_ = head_only || no_content;
-        cgi_remaining_ = stream->length;
+        // A status without content (204, 205, 304) is framed by us, not by the script's length:
+        // whatever it wrote is read and dropped to its end.
+        cgi_remaining_ = no_content ? std::nullopt : stream->length;
         cgi_chunked_ = !cgi_discard_ && !stream->length && request.version.minor == 1;
         if (!cgi_discard_ && !stream->length && !cgi_chunked_) keep_alive_ = false;
         if (!no_body) options.content_length = no_content ? 0 : stream->length;

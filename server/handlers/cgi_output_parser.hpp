@@ -28,7 +28,8 @@
 //     a head without one (and whose status allows a body) is only complete at the end of the
 //     output, with content_length 0, or at once if it says "Content-Length: 0"; a first body
 //     byte makes it invalid instead.
-//   - 205 Reset Content: never a body (it is dropped) and content_length 0 (RFC 9110 §15.3.6).
+//   - 205 Reset Content: never a body (the caller drops it) and content_length 0 (RFC 9110
+//     §15.3.6).
 //   - Dropped from the forwarded fields: Status, Content-Length, hop-by-hop fields (Connection,
 //     Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and any named in Connection, RFC 9110
 //     §7.6.1), Date and Server (the response writer adds its own); for ClientRedirect also

@@ -9,7 +9,7 @@ namespace cgikit::handlers {
 http::Response error_response(int status) {
     http::Response response;
     response.status = status;
-    if (http::status_forbids_body(status)) return response;
+    if (http::status_forbids_content(status)) return response;  // 1xx, 204, 205, 304
     std::string title = std::to_string(status) + " " + std::string(http::reason_phrase(status));
     response.headers.add("Content-Type", "text/html; charset=utf-8");
     response.body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" +

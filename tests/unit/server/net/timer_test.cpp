@@ -292,7 +292,7 @@ TEST_CASE("timers of different lengths fire in deadline order across lengths", "
 
 TEST_CASE("a short timeout armed behind many longer ones is the next to expire", "[timer]") {
     // 10,000 idle keep-alive timers, then a request's short timeout: the earliest deadline is
-    // the short one, and cancelling any of them leaves the rest in order.
+    // the short one, and cancelling some of the long ones does not disturb it.
     TimerQueue queue;
     std::vector<std::unique_ptr<Timer>> idle;
     for (int i = 0; i < 10'000; ++i) {
