@@ -1,17 +1,8 @@
 #include "cgikit/cookie.hpp"
 
+#include "http_syntax.hpp"
+
 namespace cgikit {
-namespace {
-
-std::string_view trim_spaces(std::string_view text) noexcept {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> parse_cookie_header(std::string_view header) {
     std::vector<std::pair<std::string, std::string>> cookies;
@@ -22,9 +13,9 @@ std::vector<std::pair<std::string, std::string>> parse_cookie_header(std::string
 
         const std::size_t equals = piece.find('=');
         if (equals == std::string_view::npos) continue;  // no '=': not a cookie-pair
-        const std::string_view name = trim_spaces(piece.substr(0, equals));
+        const std::string_view name = syntax::trim_ows(piece.substr(0, equals));
         if (name.empty()) continue;  // cookie-name is a non-empty token (RFC 6265 §4.1.1)
-        std::string_view value = trim_spaces(piece.substr(equals + 1));
+        std::string_view value = syntax::trim_ows(piece.substr(equals + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
             value =
                 value.substr(1, value.size() - 2);  // cookie-value = DQUOTE *cookie-octet DQUOTE

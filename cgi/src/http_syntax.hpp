@@ -1,5 +1,5 @@
 #pragma once
-// Character classes of HTTP syntax shared by the response writer and the Set-Cookie builder
+// Character classes and small pieces of HTTP syntax shared by the library's parsers and writers
 // (private to the library).
 #include <string_view>
 
@@ -55,6 +55,15 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
         if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     }
     return true;
+}
+
+// `text` without leading and trailing OWS (SP / HTAB, RFC 9110 §5.6.3).
+constexpr std::string_view trim_ows(std::string_view text) noexcept {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
 }
 
 }  // namespace cgikit::syntax

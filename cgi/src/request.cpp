@@ -167,11 +167,7 @@ Error body_too_large(std::optional<std::uint64_t> length, const Limits& limits) 
 bool last_coding_is_chunked(std::string_view codings) noexcept {
     const std::size_t comma = codings.rfind(',');
     std::string_view last = comma == std::string_view::npos ? codings : codings.substr(comma + 1);
-    while (!last.empty() && (last.front() == ' ' || last.front() == '\t'))
-        last.remove_prefix(1);
-    while (!last.empty() && (last.back() == ' ' || last.back() == '\t'))
-        last.remove_suffix(1);
-    return syntax::iequals(last, "chunked");
+    return syntax::iequals(syntax::trim_ows(last), "chunked");
 }
 
 // Reads the body from `source` in chunks, handing each to `consume`. With a declared `length`,

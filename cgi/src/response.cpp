@@ -11,14 +11,6 @@
 namespace cgikit {
 namespace {
 
-std::string_view trim_whitespace(std::string_view text) noexcept {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
-
 // 1xx, 204 and 304 never carry a body (RFC 9110 §6.4.1).
 constexpr bool status_forbids_body(int status) noexcept {
     return status < 200 || status == 204 || status == 304;
@@ -205,7 +197,7 @@ Error Response::validate_header(std::string_view name, std::string_view value,
         return Error(Errc::internal_error, "value of header " + std::string(name) +
                                                " has a control byte (CR, LF, NUL...)");
     }
-    trimmed = trim_whitespace(value);
+    trimmed = syntax::trim_ows(value);
     if (syntax::iequals(name, "Location") && !is_cgi_location(trimmed)) {
         return Error(Errc::internal_error,
                      "Location must be an absolute URI or a path starting with one '/' (RFC 3875 "
