@@ -254,7 +254,8 @@ TEST_CASE("CGI life: disconnect and timeout stop the script's whole process grou
         REQUIRE(eventually([&] { return process_group_members(pid).size() == 2; }));
     }
     CHECK(eventually([&] { return process_group_members(pid).empty(); }, milliseconds(1000)));
-    CHECK(reaped(pid));
+    // The group empties before the server has reaped its leader's zombie: wait for that too.
+    CHECK(eventually([&] { return reaped(pid); }, milliseconds(1000)));
 
     RawClient client(server.port());
     client.send(get("/cgi-bin/group_sleeper.sh"));
