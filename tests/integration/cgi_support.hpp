@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the CGI integration tests (cgi_test, cgi_output_test, cgi_lifecycle_test): a cgikitd
-// that maps /cgi-bin/ to tests/fixtures/cgi-bin, request builders, the env.sh parser, and /proc
-// probes polled against a deadline (never a fixed sleep as synchronisation).
+// that maps /cgi-bin/ to tests/fixtures/cgi-bin, the env.sh parser, and /proc probes polled against
+// a deadline (never a fixed sleep as synchronisation); the request builders are raw_request.hpp's.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "raw_request.hpp"
 #include "test_server.hpp"
 
 namespace cgikit::test {
@@ -34,18 +35,6 @@ inline TestServer::Options cgi_server(const TempDir& root,
     options.config_json = std::move(config_json);
     options.workers = workers;
     return options;
-}
-
-inline std::string get(const std::string& target, const std::string& extra_headers = "",
-                       const std::string& version = "HTTP/1.1") {
-    return "GET " + target + " " + version + "\r\nHost: test\r\n" + extra_headers + "\r\n";
-}
-
-inline std::string post(const std::string& target, const std::string& body,
-                        const std::string& extra_headers = "") {
-    return "POST " + target +
-           " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
-           extra_headers + "\r\n" + body;
 }
 
 // env.sh's body ("NAME=value" lines) as a map.

@@ -7,19 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "site.hpp"
 #include "test_server.hpp"
 
 using namespace cgikit::test;
 
 namespace {
-
-struct Site {
-    TempDir dir;
-    Site() {
-        dir.write("hello.txt", "hello world\n");
-        dir.write("index.html", "<h1>home</h1>\n");
-    }
-};
 
 // curl_global_init is not thread-safe; Catch runs test cases one after another, so doing it once
 // here, before the first handle, is enough.

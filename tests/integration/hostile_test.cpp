@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "site.hpp"
 #include "test_server.hpp"
 
 using namespace cgikit::test;
@@ -54,15 +55,8 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-struct Site {
-    TempDir dir;
-    Site() {
-        dir.write("hello.txt", "hello world\n");
-        dir.write("index.html", "<h1>home</h1>\n");
-        // What a smuggled request would fetch: it must never show up in any answer.
-        dir.write("smuggled.txt", "SMUGGLED\n");
-    }
-};
+// In every test's root: what a smuggled request would fetch; it must never show up in any answer.
+const SiteFile kSmuggledFile = {"smuggled.txt", "SMUGGLED\n"};
 
 // Limits small enough that an overflowing chunk size or length is also over the body limit.
 const std::string kStrictConfig = R"({
@@ -394,7 +388,7 @@ Outcome try_refused(std::uint16_t port, const Refused& c) {
 }
 
 void check_all_refused(const std::vector<Refused>& cases) {
-    Site site;
+    Site site({kSmuggledFile});
     TestServer server({.root = site.dir.path(), .config_json = kStrictConfig});
     for (const auto& c : cases) {
         Outcome outcome = try_refused(server.port(), c);
@@ -459,7 +453,7 @@ TEST_CASE("unusual but valid framing is accepted and framed exactly", "[hostile]
     // Each is a POST to a static file (405 once its body is read), then the follow-up on the same
     // connection: had the body been framed wrongly, the follow-up would be read from the wrong
     // offset and come back as a 400.
-    Site site;
+    Site site({kSmuggledFile});
     TestServer server({.root = site.dir.path(), .config_json = kStrictConfig});
     struct Accepted {
         const char* what;
@@ -509,7 +503,7 @@ TEST_CASE(
     if (const char* env = std::getenv("CGIKIT_SLOWLORIS_P99_MS")) p99_bound_ms = std::atof(env);
     REQUIRE(raise_fd_limit(kSlowClients + 512) >= kSlowClients + 512);
 
-    Site site;
+    Site site({kSmuggledFile});
     TestServer server({.root = site.dir.path(),
                        .config_json = R"({"timeouts": {"header_read": 3}})",
                        .workers = 2});
@@ -651,7 +645,7 @@ TEST_CASE(
     const std::string input =
         "GET /big.bin HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
         "GET /outside HTTP/1.0\r\n\r\n";
-    Site site;
+    Site site({kSmuggledFile});
     site.dir.write("big.bin", std::string(300 * 1024, 'b'));
     REQUIRE(::symlink("/etc/passwd", (site.dir.path() + "/outside").c_str()) == 0);
     // Long timeouts: a connection that waits for one instead of ending shows as a late close.
@@ -687,7 +681,7 @@ TEST_CASE("fuzz regression: a client that half-closes with its last bytes is let
     // connection then, not when the header (408) or keep-alive timeout fires. Over loopback the FIN
     // often shares the server's wake-up with the last segment; a few tries make that near certain.
     // (A FIN raises no further edge of its own: only a recv(2) returning 0 shows it.)
-    Site site;
+    Site site({kSmuggledFile});
     TestServer server({.root = site.dir.path(),
                        .config_json = R"({"timeouts": {"header_read": 20, "keep_alive": 20}})",
                        .workers = 1});
@@ -715,7 +709,7 @@ TEST_CASE("fuzz regression: a client that half-closes with its last bytes is let
 TEST_CASE("idle keep-alive connections beyond limits.connections are shed oldest-first",
           "[hostile][limits]") {
     // One worker, so that the limit (per worker) applies to every connection here.
-    Site site;
+    Site site({kSmuggledFile});
     TestServer server({.root = site.dir.path(),
                        .config_json = R"({"limits": {"connections": 3}})",
                        .workers = 1});
@@ -746,7 +740,7 @@ TEST_CASE(
     "at limits.connections with nothing idle, a new connection is refused, not queued "
     "forever; service resumes when one frees up",
     "[hostile][limits]") {
-    Site site;
+    Site site({kSmuggledFile});
     TestServer server({.root = site.dir.path(),
                        .config_json = R"({"limits": {"connections": 2}})",
                        .workers = 1});
@@ -859,7 +853,7 @@ TEST_CASE("descriptor exhaustion: no spinning on accept, answers what it can, re
         return;
     }
     REQUIRE(raise_fd_limit(kFlood + 256) >= kFlood + 256);
-    Site site;
+    Site site({kSmuggledFile});
     // Long timeouts: the flood must hold its descriptors for the whole episode.
     auto server = start_with_fd_limit(
         {.root = site.dir.path(),
@@ -950,7 +944,7 @@ TEST_CASE("descriptor exhaustion: an existing file is never answered 404", "[hos
         return;
     }
     REQUIRE(raise_fd_limit(512) >= 512);
-    Site site;
+    Site site({kSmuggledFile});
     auto server = start_with_fd_limit({.root = site.dir.path(), .workers = 1}, 32);
     std::vector<Fd> flood;
     for (int i = 0; i < 100; ++i)
@@ -970,7 +964,7 @@ TEST_CASE("descriptor exhaustion: an existing file is never answered 404", "[hos
 namespace {
 
 struct SpoolFull {
-    Site site;
+    Site site{{kSmuggledFile}};
     TempDir spool;
     TinyTmpfs tmpfs{spool.path(), "64k"};
     std::optional<TestServer> server;

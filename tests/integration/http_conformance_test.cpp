@@ -11,24 +11,14 @@
 #include <optional>
 #include <string>
 
+#include "raw_request.hpp"
+#include "site.hpp"
 #include "test_server.hpp"
 
 using namespace cgikit::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct Site {
-    TempDir dir;
-    Site() {
-        dir.write("hello.txt", "hello world\n");
-        dir.write("index.html", "<h1>home</h1>\n");
-    }
-};
-
-std::string get(const std::string& target, const std::string& extra = "") {
-    return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
-}
 
 // An IMF-fixdate as seconds since the epoch; nullopt when it is not one.
 std::optional<std::time_t> parse_imf_fixdate(const std::string& text) {

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "raw_request.hpp"
+#include "site.hpp"
 #include "test_server.hpp"
 
 using namespace cgikit::test;
@@ -36,18 +38,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Site {
-    TempDir dir;
-    Site() {
-        dir.write("hello.txt", "hello world\n");
-        dir.write("index.html", "<h1>home</h1>\n");
-    }
-};
-
-std::string get(const std::string& target, const std::string& extra = "") {
-    return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
-}
 
 const std::string kShortTimeouts = R"({"timeouts": {"header_read": 0.3, "keep_alive": 0.3}})";
 

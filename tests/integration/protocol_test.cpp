@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "raw_request.hpp"
+#include "site.hpp"
 #include "test_server.hpp"
 
 using namespace cgikit::test;
@@ -21,14 +23,8 @@ using namespace std::string_literals;
 
 namespace {
 
-struct Site {
-    TempDir dir;
-    Site() {
-        dir.write("hello.txt", "hello world\n");
-        dir.write("index.html", "<h1>home</h1>\n");
-        dir.write("big.bin", std::string(200'000, 'b'));
-    }
-};
+// A body that takes many socket writes, for the pipelining test.
+const SiteFile kBigFile = {"big.bin", std::string(200'000, 'b')};
 
 // Small limits so that limit tests stay small; a short header timeout bounds a test that fails by
 // waiting for bytes that never come.
@@ -37,10 +33,6 @@ const std::string kConfig = R"({
                "body_bytes": 64},
     "timeouts": {"header_read": 1}
 })";
-
-std::string get(const std::string& target, const std::string& extra = "") {
-    return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
-}
 
 // Pipelined behind a request that should be refused. It asks for the connection to be closed so
 // that a server which wrongly accepts the first request still ends the exchange at once.
@@ -162,7 +154,7 @@ TEST_CASE("pipelining: requests in one write are answered in order, HEAD include
 }
 
 TEST_CASE("pipelining: a long burst with bodies and large responses", "[protocol]") {
-    Site site;
+    Site site({kBigFile});
     TestServer server({.root = site.dir.path(), .config_json = kConfig});
     RawClient client(server.port());
     std::string burst;

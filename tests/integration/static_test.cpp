@@ -3,34 +3,32 @@
 
 #include <unistd.h>
 
+#include <string>
+#include <vector>
+
+#include "raw_request.hpp"
+#include "site.hpp"
 #include "test_server.hpp"
 
 using namespace cgikit::test;
 
 namespace {
 
-struct Site {
-    TempDir dir;
-    Site() {
-        dir.write("index.html", "<h1>home</h1>\n");
-        dir.write("hello.txt", "hello world\n");
-        dir.write("data.bin", std::string(100, 'x'));
-        dir.write("sub/index.html", "sub index\n");
-        dir.write("noindex/file.css", "body{}\n");
-        dir.write("style.CSS", "a{}\n");
-        dir.write("app.js", "let a;\n");
-        dir.write("a b.txt", "space\n");
-    }
+// Besides hello.txt and index.html: a directory with an index, one without, and names whose type
+// or spelling the handler must get right.
+const std::vector<SiteFile> kStaticFiles = {
+    {"data.bin", std::string(100, 'x')},
+    {"sub/index.html", "sub index\n"},
+    {"noindex/file.css", "body{}\n"},
+    {"style.CSS", "a{}\n"},
+    {"app.js", "let a;\n"},
+    {"a b.txt", "space\n"},
 };
-
-std::string get(const std::string& target, const std::string& extra = "") {
-    return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
-}
 
 }  // namespace
 
 TEST_CASE("GET serves a file with length, type, validators", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     auto r = request(server.port(), get("/hello.txt"));
     CHECK(r.status == 200);
@@ -45,7 +43,7 @@ TEST_CASE("GET serves a file with length, type, validators", "[static]") {
 }
 
 TEST_CASE("HEAD sends the same headers and no body", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     RawClient client(server.port());
     client.send("HEAD /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n" + get("/data.bin"));
@@ -62,7 +60,7 @@ TEST_CASE("HEAD sends the same headers and no body", "[static]") {
 }
 
 TEST_CASE("directories: index, redirect keeping the query, no listing", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     CHECK(request(server.port(), get("/")).body == "<h1>home</h1>\n");
     CHECK(request(server.port(), get("/sub/")).body == "sub index\n");
@@ -73,7 +71,7 @@ TEST_CASE("directories: index, redirect keeping the query, no listing", "[static
 }
 
 TEST_CASE("a file with a trailing slash or extra segments is 404", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     CHECK(request(server.port(), get("/hello.txt/")).status == 404);
     CHECK(request(server.port(), get("/hello.txt/more")).status == 404);
@@ -102,7 +100,7 @@ TEST_CASE("traversal never leaves the document root", "[static][security]") {
 }
 
 TEST_CASE("percent-encoded names and absolute-form targets", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     CHECK(request(server.port(), get("/a%20b.txt")).body == "space\n");
     auto r =
@@ -112,7 +110,7 @@ TEST_CASE("percent-encoded names and absolute-form targets", "[static]") {
 }
 
 TEST_CASE("MIME types by extension, case-insensitive", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     CHECK(request(server.port(), get("/style.CSS")).header("Content-Type") ==
           "text/css; charset=utf-8");
@@ -123,7 +121,7 @@ TEST_CASE("MIME types by extension, case-insensitive", "[static]") {
 }
 
 TEST_CASE("conditional requests: 304 and 412", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     auto first = request(server.port(), get("/hello.txt"));
     std::string etag = *first.header("ETag");
@@ -144,7 +142,7 @@ TEST_CASE("conditional requests: 304 and 412", "[static]") {
 }
 
 TEST_CASE("byte ranges: 206, suffix, open-ended, 416, If-Range", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     auto r = request(server.port(), get("/hello.txt", "Range: bytes=0-3\r\n"));
     CHECK(r.status == 206);
@@ -168,7 +166,7 @@ TEST_CASE("byte ranges: 206, suffix, open-ended, 416, If-Range", "[static]") {
 }
 
 TEST_CASE("methods: 405 with Allow, 501 for unknown, OPTIONS", "[static]") {
-    Site site;
+    Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});
     auto del = request(server.port(), "DELETE /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     CHECK(del.status == 405);
