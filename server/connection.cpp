@@ -440,6 +440,7 @@ void Connection::on_cgi_head() {
         }
         case handlers::CgiResponseKind::ClientRedirect: {
             http::Response response = handlers::error_response(head.status);
+            response.reason = head.reason;
             for (const auto& field : head.headers)
                 response.headers.add(field.name, field.value);
             cgi_.reset();
@@ -450,6 +451,7 @@ void Connection::on_cgi_head() {
         case handlers::CgiResponseKind::ClientRedirectWithDocument: {
             http::Response response;
             response.status = head.status;
+            response.reason = head.reason;
             response.headers = head.headers;
             response.body = http::StreamBody{head.content_length};
             start_response(std::move(response));

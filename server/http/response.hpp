@@ -27,16 +27,20 @@ struct StreamBody {
 
 struct Response {
     int status = 200;
+    // The reason phrase to send instead of the standard one (a CGI script's, RFC 3875 §6.3.3); the
+    // writer sends it only if is_forwardable_reason_phrase accepts it. Empty: the standard phrase.
+    std::string reason;
     Headers headers;  // Date, Server, Content-Length and Connection are added by the writer
     std::variant<std::monostate, std::string, FileBody, StreamBody> body;
     bool close_connection = false;  // close after sending (e.g. after a 400)
 
-    // Back to the state of a default-constructed Response, keeping the storage of the header fields
-    // and of a text body for the next response (a Response reused from one request to the next
-    // stops allocating). A text body is left empty rather than dropped: an empty text
-    // body and no body are sent alike.
+    // Back to the state of a default-constructed Response, keeping the storage of the reason, the
+    // header fields and of a text body for the next response (a Response reused from one request to
+    // the next stops allocating). A text body is left empty rather than dropped: an empty text body
+    // and no body are sent alike.
     void clear() noexcept {
         status = 200;
+        reason.clear();
         headers.clear();
         if (auto* text = std::get_if<std::string>(&body)) {
             text->clear();

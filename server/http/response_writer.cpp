@@ -41,8 +41,20 @@ class HeadWriter {
 
 }  // namespace
 
+bool is_forwardable_reason_phrase(std::string_view phrase) noexcept {
+    if (phrase.empty() || phrase.size() > kMaxReasonPhraseBytes) return false;
+    for (char c : phrase) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && c != '\t') || byte == 0x7f) return false;  // VCHAR is 0x21-0x7E
+    }
+    return true;
+}
+
 void append_response_head(std::string& out, const Response& response, const HeadOptions& o) {
-    const std::string_view reason = reason_phrase(response.status);
+    const std::string_view reason =
+        !response.reason.empty() && is_forwardable_reason_phrase(response.reason)
+            ? std::string_view(response.reason)
+            : reason_phrase(response.status);
     std::size_t bound = kStatusLineStart.size() + kMaxDigits + 1 + reason.size() +
                         kDateField.size() + o.date.size() + kServerField.size() + o.server.size() +
                         kLineEnd.size();

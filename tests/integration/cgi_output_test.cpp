@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <set>
+#include <string>
+#include <utility>
 
 #include "cgi_support.hpp"
 
@@ -92,6 +94,52 @@ TEST_CASE("CGI output: an invalid Status is 502", "[cgi][output]") {
         CHECK(r.body.find("status") == std::string::npos);  // the server's page, not the script's
     }
     CHECK(server.wait_for_stderr("invalid Status"));
+}
+
+TEST_CASE("CGI output: the reason phrase of Status reaches the client when it is one",
+          "[cgi][output]") {
+    // RFC 3875 §6.3.3: Status = status-code SP reason-phrase; Apache forwards the script's
+    // phrase. RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). Longer than
+    // kMaxReasonPhraseBytes (128) or empty: the standard phrase.
+    TempDir root;
+    TestServer server(cgi_server(root));
+    const std::string r128(128, 'r');
+    const std::pair<const char*, std::string> cases[] = {
+        {"custom", "HTTP/1.1 404 Gone Fishing\r\n"},
+        {"tab_obs_text", "HTTP/1.1 404 Gone\tFishing \xe9t\xe9\r\n"},
+        {"at_bound", "HTTP/1.1 404 " + r128 + "\r\n"},
+        {"long", "HTTP/1.1 404 Not Found\r\n"},
+        {"empty", "HTTP/1.1 404 Not Found\r\n"},
+        {"redirect", "HTTP/1.1 302 Look Elsewhere\r\n"},
+    };
+    for (const auto& [query, status_line] : cases) {
+        INFO("status_reason.sh?" << query);
+        RawClient client(server.port());
+        client.send(
+            get(std::string("/cgi-bin/status_reason.sh?") + query, "Connection: close\r\n"));
+        auto raw = client.read_until_close(std::chrono::seconds(3));
+        REQUIRE(raw);
+        CHECK(raw->substr(0, raw->find('\n') + 1) == status_line);
+    }
+}
+
+TEST_CASE("CGI output: a control byte in the reason phrase makes the head invalid: 502",
+          "[cgi][output]") {
+    // A control byte in any field value of the script's head is invalid output (RFC 9110 §5.5),
+    // Status included: it never reaches the client's status line.
+    TempDir root;
+    TestServer server(cgi_server(root));
+    for (const char* query : {"control", "del"}) {
+        INFO("status_reason.sh?" << query);
+        RawClient client(server.port());
+        client.send(
+            get(std::string("/cgi-bin/status_reason.sh?") + query, "Connection: close\r\n"));
+        auto raw = client.read_until_close(std::chrono::seconds(3));
+        REQUIRE(raw);
+        CHECK(raw->rfind("HTTP/1.1 502 Bad Gateway\r\n", 0) == 0);
+        CHECK(raw->find("Gone") == std::string::npos);
+    }
+    CHECK(server.wait_for_stderr("control byte in the value of Status"));
 }
 
 TEST_CASE("CGI output: absolute Location without Status is a 302 without the script's body",

@@ -10,6 +10,7 @@ using cgikit::http::StreamBody;
 TEST_CASE("Response::clear returns to a default response", "[response]") {
     Response r;
     r.status = 404;
+    r.reason = "Gone Fishing";
     r.headers.add("Content-Type", "text/html; charset=utf-8");
     r.close_connection = true;
     SECTION("from a text body: left empty, with its storage") {
@@ -31,6 +32,7 @@ TEST_CASE("Response::clear returns to a default response", "[response]") {
         CHECK(std::holds_alternative<std::monostate>(r.body));
     }
     CHECK(r.status == 200);
+    CHECK(r.reason.empty());  // the next response gets its standard phrase
     CHECK(r.headers.empty());
     CHECK_FALSE(r.close_connection);
 }

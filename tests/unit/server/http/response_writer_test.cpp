@@ -13,6 +13,8 @@ using cgikit::http::append_response_head;
 using cgikit::http::body_length;
 using cgikit::http::FileBody;
 using cgikit::http::HeadOptions;
+using cgikit::http::is_forwardable_reason_phrase;
+using cgikit::http::kMaxReasonPhraseBytes;
 using cgikit::http::reason_phrase;
 using cgikit::http::Response;
 using cgikit::http::status_forbids_body;
@@ -216,4 +218,48 @@ TEST_CASE("status_line_code reads the code of a status line and nothing else", "
     CHECK_FALSE(cgikit::http::status_line_code("Status: 200 OK\r\n"));
     CHECK_FALSE(cgikit::http::status_line_code("HTTP/1.1  200 OK"));
     CHECK_FALSE(cgikit::http::status_line_code(""));
+}
+
+TEST_CASE("a reason phrase of the response replaces the standard one", "[response_writer]") {
+    // RFC 3875 §6.3.3: a script's Status carries its own reason-phrase; Apache forwards it.
+    Response r;
+    r.status = 404;
+    r.reason = "Gone Fishing";
+    auto o = options();
+    o.content_length = 0;
+    CHECK(head_of(r, o) ==
+          "HTTP/1.1 404 Gone Fishing\r\n"
+          "Date: Sat, 21 Nov 2026 05:37:09 GMT\r\n"
+          "Server: cgikit/test\r\n"
+          "Content-Length: 0\r\n"
+          "\r\n");
+    // RFC 9112 §4: HTAB, SP and obs-text are reason-phrase bytes too.
+    r.reason = "Gone\tFishing \xe9t\xe9";
+    CHECK(head_of(r, o).rfind("HTTP/1.1 404 Gone\tFishing \xe9t\xe9\r\nDate: ", 0) == 0);
+    r.reason = std::string(kMaxReasonPhraseBytes, 'r');
+    CHECK(head_of(r, o).rfind("HTTP/1.1 404 " + r.reason + "\r\nDate: ", 0) == 0);
+}
+
+TEST_CASE("a reason phrase that is not one, or too long, gives way to the standard one",
+          "[response_writer]") {
+    Response r;
+    r.status = 404;
+    auto o = options();
+    for (std::string bad :
+         {std::string("Gone\r\nSet-Cookie: a=b"), std::string("Gone\nFishing"),
+          std::string("Gone\x01"), std::string("Gone\x7f"), std::string("Gone\0Fishing", 12),
+          std::string(kMaxReasonPhraseBytes + 1, 'r')}) {
+        INFO("reason: " << bad);
+        CHECK_FALSE(is_forwardable_reason_phrase(bad));
+        r.reason = bad;
+        CHECK(head_of(r, o) ==
+              "HTTP/1.1 404 Not Found\r\n"
+              "Date: Sat, 21 Nov 2026 05:37:09 GMT\r\n"
+              "Server: cgikit/test\r\n"
+              "\r\n");
+    }
+    // Empty: RFC 9112 §4 allows a status line without a phrase, but the standard one says more.
+    r.reason.clear();
+    CHECK_FALSE(is_forwardable_reason_phrase(""));
+    CHECK(head_of(r, o).rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
 }
