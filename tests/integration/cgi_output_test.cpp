@@ -96,6 +96,19 @@ TEST_CASE("CGI output: an invalid Status is 502", "[cgi][output]") {
     CHECK(server.wait_for_stderr("invalid Status"));
 }
 
+namespace {
+
+// All bytes of the answer to GET /cgi-bin/status_reason.sh?<query>, on a connection of its own.
+std::string status_reason_answer(std::uint16_t port, const std::string& query) {
+    RawClient client(port);
+    client.send(get("/cgi-bin/status_reason.sh?" + query, "Connection: close\r\n"));
+    auto raw = client.read_until_close(std::chrono::seconds(3));
+    REQUIRE(raw);
+    return *raw;
+}
+
+}  // namespace
+
 TEST_CASE("CGI output: the reason phrase of Status reaches the client when it is one",
           "[cgi][output]") {
     // RFC 3875 §6.3.3: Status = status-code SP reason-phrase; Apache forwards the script's
@@ -114,12 +127,8 @@ TEST_CASE("CGI output: the reason phrase of Status reaches the client when it is
     };
     for (const auto& [query, status_line] : cases) {
         INFO("status_reason.sh?" << query);
-        RawClient client(server.port());
-        client.send(
-            get(std::string("/cgi-bin/status_reason.sh?") + query, "Connection: close\r\n"));
-        auto raw = client.read_until_close(std::chrono::seconds(3));
-        REQUIRE(raw);
-        CHECK(raw->substr(0, raw->find('\n') + 1) == status_line);
+        std::string raw = status_reason_answer(server.port(), query);
+        CHECK(raw.substr(0, raw.find('\n') + 1) == status_line);
     }
 }
 
@@ -131,13 +140,9 @@ TEST_CASE("CGI output: a control byte in the reason phrase makes the head invali
     TestServer server(cgi_server(root));
     for (const char* query : {"control", "del"}) {
         INFO("status_reason.sh?" << query);
-        RawClient client(server.port());
-        client.send(
-            get(std::string("/cgi-bin/status_reason.sh?") + query, "Connection: close\r\n"));
-        auto raw = client.read_until_close(std::chrono::seconds(3));
-        REQUIRE(raw);
-        CHECK(raw->rfind("HTTP/1.1 502 Bad Gateway\r\n", 0) == 0);
-        CHECK(raw->find("Gone") == std::string::npos);
+        std::string raw = status_reason_answer(server.port(), query);
+        CHECK(raw.rfind("HTTP/1.1 502 Bad Gateway\r\n", 0) == 0);
+        CHECK(raw.find("Gone") == std::string::npos);
     }
     CHECK(server.wait_for_stderr("control byte in the value of Status"));
 }
