@@ -31,20 +31,20 @@ void log_abnormal_exit(Worker& worker, std::uint64_t request_id, const std::stri
 }
 }  // namespace
 
-// One fd of the child in the worker's epoll, forwarding readiness to the exchange.
+// One fd of the child in the worker's epoll, forwarding its events to the exchange.
 class CgiExchange::Pipe final : public net::EventHandler {
   public:
-    Pipe(CgiExchange& owner, std::function<void(CgiExchange&)> on_ready)
-        : owner_(&owner), on_ready_(std::move(on_ready)) {}
-    void on_events(std::uint32_t) override {
-        if (owner_ != nullptr) on_ready_(*owner_);
+    using Forward = void (CgiExchange::*)(std::uint32_t events);
+    Pipe(CgiExchange& owner, Forward forward) : owner_(&owner), forward_(forward) {}
+    void on_events(std::uint32_t events) override {
+        if (owner_ != nullptr) (owner_->*forward_)(events);
     }
     // The exchange is going away; an event already fetched for this fd must find nobody.
     void detach() noexcept { owner_ = nullptr; }
 
   private:
     CgiExchange* owner_;
-    std::function<void(CgiExchange&)> on_ready_;
+    Forward forward_;
 };
 
 CgiExchange::StartResult CgiExchange::start(
@@ -52,7 +52,7 @@ CgiExchange::StartResult CgiExchange::start(
     handlers::BodySpool* body, const std::optional<handlers::CgiRedirectInfo>& redirect,
     std::function<void()> wake) {
     const Config& config = worker.config();
-    if (::geteuid() == 0) {
+    if (worker.runs_as_root()) {
         // Set "user" in the config: a CGI script running as root is one bug away from owning
         // the machine.
         worker.log_error("error", request.id, request.peer.remote_address,
@@ -125,12 +125,11 @@ CgiExchange::CgiExchange(Worker& worker, const http::Request& request, handlers:
           wake_();
       }) {
     net::EventLoop& loop = worker_.loop();
-    stdout_pipe_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) {
-        e.stdout_ready_ = true;
-        e.wake_();
-    });
-    stderr_pipe_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) { e.drain_stderr(); });
-    exit_watch_ = std::make_unique<Pipe>(*this, [](CgiExchange& e) { e.on_child_exit(); });
+    stdout_pipe_ = std::make_unique<Pipe>(*this, &CgiExchange::on_stdout_events);
+    stderr_pipe_ = std::make_unique<Pipe>(*this, &CgiExchange::on_stderr_events);
+    exit_watch_ = std::make_unique<Pipe>(*this, &CgiExchange::on_child_exit);
+    // Registering reports what is already there (epoll polls the fd on ADD): output the script
+    // wrote, its exit. So nothing is read before the first event, and no read(2) says EAGAIN.
     loop.add(child_.stdout_fd().get(), EPOLLIN, stdout_pipe_.get());
     loop.add(child_.stderr_fd().get(), EPOLLIN, stderr_pipe_.get());
     loop.add(child_.pidfd(), EPOLLIN, exit_watch_.get());
@@ -141,8 +140,10 @@ CgiExchange::~CgiExchange() {
     net::EventLoop& loop = worker_.loop();
     if (child_.stdout_fd()) loop.remove(child_.stdout_fd().get());
     if (child_.stderr_fd()) {
-        drain_stderr();
-        loop.remove(child_.stderr_fd().get());
+        // Lines the script wrote just before the end may be in an event not yet delivered: look.
+        stderr_ready_ = true;
+        drain_stderr();  // removes and closes the pipe if it reaches the end
+        if (child_.stderr_fd()) loop.remove(child_.stderr_fd().get());
     }
     for (auto* pipe : {&stdout_pipe_, &stderr_pipe_, &exit_watch_}) {
         (*pipe)->detach();
@@ -166,43 +167,75 @@ CgiExchange::~CgiExchange() {
             int status) { log_abnormal_exit(worker, id, client, filename, status); });
 }
 
+void CgiExchange::on_child_exit(std::uint32_t events) {
+    // A pidfd turns readable only once its child has exited: no waitid() to look first.
+    if ((events & EPOLLIN) == 0 || child_.reaped()) return;
+    collected(child_.reap_exited());
+    wake_();
+}
+
 bool CgiExchange::collect_exit() {
     if (child_.reaped()) return true;
     auto status = child_.try_reap();
     if (!status) return false;
-    worker_.loop().remove(child_.pidfd());
-    worker_.child_reaped(child_.pid(), *status);
-    exit_wait_timer_.cancel();
-    log_abnormal_exit(worker_, request_id_, client_, script_.filename, *status);
+    collected(*status);
     return true;
 }
 
-void CgiExchange::on_child_exit() {
-    if (collect_exit()) wake_();
+void CgiExchange::collected(int status) {
+    worker_.loop().remove(child_.pidfd());
+    worker_.child_reaped(child_.pid(), status);
+    exit_wait_timer_.cancel();
+    log_abnormal_exit(worker_, request_id_, client_, script_.filename, status);
+}
+
+void CgiExchange::on_stdout_events(std::uint32_t events) {
+    if ((events & EPOLLIN) != 0) stdout_ready_ = true;
+    if ((events & EPOLLHUP) != 0) stdout_hup_ = true;
+    wake_();
+}
+
+void CgiExchange::on_stderr_events(std::uint32_t events) {
+    if ((events & EPOLLIN) != 0) stderr_ready_ = true;
+    if ((events & EPOLLHUP) != 0) stderr_hup_ = true;
+    drain_stderr();
 }
 
 void CgiExchange::drain_stderr() {
+    // As for stdout (read_stdout): a short read empties the pipe, and an empty pipe whose write
+    // ends are all closed is the end, without a read(2) that returns 0.
     auto& fd = child_.stderr_fd();
     char buf[kStderrReadBytes];
-    while (fd) {
+    while (fd && stderr_ready_) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n > 0) {
             for (auto& line :
                  stderr_lines_.feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
                 worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + line);
             }
+            if (static_cast<std::size_t>(n) < sizeof buf) stderr_ready_ = false;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        worker_.loop().remove(fd.get());  // EOF
+        // 0, or an error other than EAGAIN: nothing more will come.
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) stderr_hup_ = true;
+        stderr_ready_ = false;
+    }
+    if (fd && stderr_hup_ && !stderr_ready_) {
+        worker_.loop().remove(fd.get());
         fd.reset();
     }
 }
 
 CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t max) {
     if (stdout_eof_) return ReadResult::Eof;
-    if (!stdout_ready_) return ReadResult::WouldBlock;
+    if (!stdout_ready_) {
+        // Emptied (by a short read, or nothing arrived) and every write end closed since: that is
+        // the end of the output, known without a read(2) that returns 0.
+        if (!stdout_hup_) return ReadResult::WouldBlock;
+        end_of_stdout();
+        return ReadResult::Eof;
+    }
     // Through the worker's buffer: growing `into` by `max` first would zero-fill up to 64 KiB
     // per read, most of it never written.
     char* buffer = worker_.read_buffer();
@@ -211,6 +244,12 @@ CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t 
         ssize_t n = ::read(child_.stdout_fd().get(), buffer, max);
         if (n > 0) {
             into.append(buffer, static_cast<std::size_t>(n));
+            // A short read emptied the pipe. With every write end closed (EPOLLHUP seen), that is
+            // the end, and the next call says so without a read(2). Otherwise the next call reads
+            // once more instead of waiting for an event: a script usually exits right after its
+            // last write, and a read that finds the end now lets the head, the body and the
+            // chunked terminator leave in one send(2) instead of two.
+            if (static_cast<std::size_t>(n) < max && stdout_hup_) stdout_ready_ = false;
             no_output_timer_.arm_after(worker_.loop().timers(),
                                        worker_.config().cgi.no_output_timeout);
             return ReadResult::Data;
@@ -220,10 +259,14 @@ CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t 
             stdout_ready_ = false;
             return ReadResult::WouldBlock;
         }
-        stdout_eof_ = true;
-        no_output_timer_.cancel();
+        end_of_stdout();
         return ReadResult::Eof;
     }
+}
+
+void CgiExchange::end_of_stdout() noexcept {
+    stdout_eof_ = true;
+    no_output_timer_.cancel();
 }
 
 CgiExchange::Poll CgiExchange::poll_head() {
@@ -272,6 +315,8 @@ CgiExchange::Poll CgiExchange::read_body(std::string& out, std::size_t max) {
         case ReadResult::Eof:
             break;
     }
+    // Usually the script has exited by now (its exit closed stdout), but its pidfd's event is
+    // still to come: looking now lets the end of the body leave with the head.
     if (!collect_exit()) {
         if (!exit_wait_over_) {
             if (!exit_wait_timer_.armed())

@@ -62,11 +62,16 @@ class CgiExchange {
     class Pipe;
     CgiExchange(Worker& worker, const http::Request& request, handlers::CgiScript script,
                 handlers::ChildProcess child, std::function<void()> wake);
+    // Events of the child's descriptors (epoll masks).
+    void on_stdout_events(std::uint32_t events);
+    void on_stderr_events(std::uint32_t events);
+    void on_child_exit(std::uint32_t events);  // the pidfd's
+    bool collect_exit();                       // reaps the child if it has exited; true once reaped
+    void collected(int status);
     void drain_stderr();
-    void on_child_exit();
-    bool collect_exit();  // reaps the child if it has exited; true once reaped
     enum class ReadResult { Data, WouldBlock, Eof };
     ReadResult read_stdout(std::string& into, std::size_t max);
+    void end_of_stdout() noexcept;
 
     Worker& worker_;
     std::uint64_t request_id_;
@@ -80,9 +85,14 @@ class CgiExchange {
     net::Timer no_output_timer_;
     net::Timer exit_wait_timer_;
     bool exit_wait_over_ = false;
-    std::string buffer_;        // stdout bytes read but not yet handed on
-    bool stdout_ready_ = true;  // edge-triggered readiness, until EAGAIN
+    std::string buffer_;  // stdout bytes read but not yet handed on
+    // Edge-triggered readiness of the pipes: `ready` from an EPOLLIN until a read empties the pipe
+    // (EAGAIN or a short read); `hup` once EPOLLHUP said every write end is closed.
+    bool stdout_ready_ = false;
+    bool stdout_hup_ = false;
     bool stdout_eof_ = false;
+    bool stderr_ready_ = false;
+    bool stderr_hup_ = false;
     bool timed_out_ = false;
     bool abandoned_ = false;
     std::string error_;

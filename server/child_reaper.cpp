@@ -12,8 +12,11 @@ class ChildReaper::Entry final : public net::EventHandler {
           on_exit_(std::move(on_exit)),
           timer_([this] { escalate(); }) {}
 
-    void on_events(std::uint32_t) override {
-        if (child_.try_reap()) reaper_.collect(*this);
+    void on_events(std::uint32_t events) override {
+        // The pidfd turns readable only once the child has exited.
+        if ((events & EPOLLIN) == 0) return;
+        child_.reap_exited();
+        reaper_.collect(*this);
     }
     void escalate() {
         if (!terminated_) {

@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -52,6 +53,7 @@ class Worker::StopSignal final : public net::EventHandler {
 Worker::Worker(const SharedState& shared, std::vector<ListenSocket> listeners, unsigned index)
     : shared_(shared),
       index_(index),
+      runs_as_root_(::geteuid() == 0),
       router_(shared.config->cgi.mappings),
       listeners_(std::move(listeners)),
       stop_signal_(std::make_unique<StopSignal>(*this)),

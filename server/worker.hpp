@@ -84,6 +84,10 @@ class Worker {
     // order for a slot (the connection times the wait out with a 503).
     ChildReaper& reaper() noexcept { return reaper_; }
     handlers::SpawnSlots& spawn_slots() noexcept { return spawn_slots_; }
+    // Whether CGI children would run as root (CgiExchange refuses to spawn them then). Read once:
+    // workers are built after the server has dropped its privileges, and nothing changes the
+    // effective uid afterwards.
+    bool runs_as_root() const noexcept { return runs_as_root_; }
     bool child_slot_available() const noexcept;
     void child_started() noexcept { ++live_children_; }
     void child_reaped(pid_t pid, int status);
@@ -102,6 +106,7 @@ class Worker {
     // Reserved while the process holds few descriptors (workers are built before any connection
     // exists), so a CGI child copies only a handful of them.
     handlers::SpawnSlots spawn_slots_;
+    bool runs_as_root_;
     net::EventLoop loop_;
     Router router_;
     handlers::StaticContext static_context_;

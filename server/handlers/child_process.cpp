@@ -202,14 +202,30 @@ std::vector<char*> null_terminated(const std::vector<std::string>& strings) {
     return pointers;
 }
 
-// A requested limit never raises the server's own hard limit: soft = hard = min(requested, hard).
-void plan_limit(ChildPlan& plan, int resource, std::uint64_t requested) {
-    if (requested == 0) return;
-    struct rlimit current {};
-    std::uint64_t value = requested;
-    if (::getrlimit(resource, &current) == 0 && current.rlim_max != RLIM_INFINITY) {
-        value = std::min<std::uint64_t>(value, current.rlim_max);
+// The server's hard limits for the resources a SpawnRequest can limit, read once: they are the
+// same for every spawn (see SpawnRequest::limits), and reading them per spawn cost a getrlimit
+// each (2 syscalls per CGI request with the default config).
+struct HardLimits {
+    std::uint64_t cpu, address_space, processes, open_files;
+
+    static std::uint64_t read(int resource) noexcept {
+        struct rlimit current {};
+        if (::getrlimit(resource, &current) != 0 || current.rlim_max == RLIM_INFINITY) {
+            return UINT64_MAX;  // unknown or unlimited: the child's setrlimit decides
+        }
+        return current.rlim_max;
     }
+    static const HardLimits& of_process() noexcept {
+        static const HardLimits limits{read(RLIMIT_CPU), read(RLIMIT_AS), read(RLIMIT_NPROC),
+                                       read(RLIMIT_NOFILE)};
+        return limits;
+    }
+};
+
+// A requested limit never raises the server's own hard limit: soft = hard = min(requested, hard).
+void plan_limit(ChildPlan& plan, int resource, std::uint64_t requested, std::uint64_t hard) {
+    if (requested == 0) return;
+    const std::uint64_t value = std::min(requested, hard);
     plan.limits[plan.limit_count++] = ChildLimit{resource, RawRlimit{value, value}};
 }
 
@@ -317,10 +333,15 @@ SpawnResult ChildProcess::spawn(const SpawnRequest& request) {
         plan.unshare_below = slots->limit();
         clone_flags |= CLONE_FILES;
     }
-    plan_limit(plan, RLIMIT_CPU, request.limits.cpu_seconds);
-    plan_limit(plan, RLIMIT_AS, request.limits.address_space_bytes);
-    plan_limit(plan, RLIMIT_NPROC, request.limits.max_processes);
-    plan_limit(plan, RLIMIT_NOFILE, request.limits.max_open_files);
+    const CgiResourceLimits& limits = request.limits;
+    if (limits.cpu_seconds != 0 || limits.address_space_bytes != 0 || limits.max_processes != 0 ||
+        limits.max_open_files != 0) {
+        const HardLimits& hard = HardLimits::of_process();
+        plan_limit(plan, RLIMIT_CPU, limits.cpu_seconds, hard.cpu);
+        plan_limit(plan, RLIMIT_AS, limits.address_space_bytes, hard.address_space);
+        plan_limit(plan, RLIMIT_NPROC, limits.max_processes, hard.processes);
+        plan_limit(plan, RLIMIT_NOFILE, limits.max_open_files, hard.open_files);
+    }
     if (!request.allow_core_dumps) plan.limits[plan.limit_count++] = {RLIMIT_CORE, {0, 0}};
 
     thread_local ChildStack stack;
@@ -422,6 +443,11 @@ std::optional<int> ChildProcess::try_reap() noexcept {
         return status_;
     }
     if (info.si_pid == 0) return std::nullopt;
+    return reap_exited();
+}
+
+int ChildProcess::reap_exited() noexcept {
+    if (reaped_) return status_;
     ::kill(-pid_, SIGKILL);  // what the script left behind in its group
     status_ = wait_blocking(pid_);
     reaped_ = true;

@@ -70,6 +70,10 @@ struct SpawnRequest {
     std::string working_directory;  // chdir here before exec (the script's directory); "" = stay
     int stdin_fd = -1;              // borrowed: positioned at 0 (spooled body or /dev/null)
     // Set before exec with soft = hard = min(value, the server's hard limit); 0 = the server's own.
+    // The server's hard limits are read once per process, at the first spawn that sets one: a
+    // process can only lower its own (cgikitd never does). Should root lower one from outside
+    // (prlimit) below a value asked for here, an unprivileged server's spawn fails at "setrlimit"
+    // with EPERM, so the child still never gets more than the server has.
     CgiResourceLimits limits;
     bool allow_core_dumps = false;  // false: RLIMIT_CORE 0 (a core holds secrets, fills disks)
     SpawnSlots* slots = nullptr;    // borrowed; nullptr: the child copies the whole table
@@ -116,6 +120,10 @@ class ChildProcess {
     // nullopt; never blocks (except the instant it takes to collect an exited child). Kills the
     // leftovers of the group on the way (see above). Idempotent: later calls return the same.
     std::optional<int> try_reap() noexcept;
+    // try_reap() for a child known to have exited: its pidfd reported EPOLLIN, which it does only
+    // once the child is a zombie (or gone). Skips the look (waitid WNOWAIT) that try_reap() takes
+    // first; the group is still killed while the zombie pins its id. Idempotent likewise.
+    int reap_exited() noexcept;
     bool reaped() const noexcept { return reaped_; }
 
     // Status reported when the child was reaped by someone else (ECHILD: a server bug).

@@ -545,3 +545,32 @@ TEST_CASE("CGI life: after 50 mixed requests, no zombie, no leaked descriptor, s
     CHECK(std::filesystem::is_empty(spool));
     CHECK(request(server.port(), get("/cgi-bin/content_length.sh")).body == "hello\n");
 }
+
+TEST_CASE("CGI life: stderr written just before the exit is logged, whatever event comes first",
+          "[cgi][life][log]") {
+    // The end of stdout usually ends the exchange before the stderr pipe's own event is handled:
+    // what the script wrote there last must still be read, not lost with the pipe.
+    TempDir root;
+    TempDir bin;
+    bin.write("last_words.sh",
+              "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n"
+              "printf 'last words %s\\n' \"$QUERY_STRING\" >&2\n",
+              0755);
+    auto options = cgi_server(root);
+    options.extra_args = {"--cgi-bin", "/bin/=" + bin.path()};
+    TestServer server(options);
+    RawClient client(server.port());
+    constexpr int kRequests = 20;
+    for (int i = 0; i < kRequests; ++i) {
+        client.send(get("/bin/last_words.sh?" + std::to_string(i)));
+        auto r = client.read_response(false, milliseconds(5000));
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->body == "ok\n");
+    }
+    for (int i = 0; i < kRequests; ++i) {
+        INFO(i);
+        CHECK(server.wait_for_stderr("last_words.sh: last words " + std::to_string(i) + "\n"));
+    }
+    check_no_children_left(server);
+}

@@ -357,6 +357,26 @@ TEST_CASE("reaping kills what the script left in its process group", "[child_pro
     CHECK(readable_within(grandchild_pidfd.get(), kTimeoutMs));
 }
 
+TEST_CASE("reap_exited, once the pidfd is readable, collects the child and kills its group",
+          "[child_process]") {
+    unique_fd null = open_dev_null();
+    ChildProcess child = spawn_ok(request_for(fixture("forker.sh"), null.get()));
+    const std::string body = body_of(read_all(child).out);
+    REQUIRE(body.rfind("grandchild ", 0) == 0);
+    unique_fd grandchild_pidfd(
+        static_cast<int>(::syscall(SYS_pidfd_open, std::stoi(body.substr(11)), 0)));
+    REQUIRE(grandchild_pidfd);
+
+    REQUIRE(readable_within(child.pidfd(), kTimeoutMs));  // what the event loop waits for
+    const int status = child.reap_exited();
+    CHECK(status == 0);
+    CHECK(child.reaped());
+    CHECK(child.reap_exited() == status);  // idempotent, as try_reap
+    CHECK(child.try_reap() == status);
+    CHECK(readable_within(grandchild_pidfd.get(), kTimeoutMs));  // the sleep left behind is gone
+    CHECK(no_children_left());
+}
+
 TEST_CASE("destroying the owner of a forking child kills the whole group", "[child_process]") {
     unique_fd null = open_dev_null();
     unique_fd grandchild_pidfd;
