@@ -341,3 +341,30 @@ TEST_CASE("Expect: 100-continue in an HTTP/1.0 request is ignored", "[conformanc
         CHECK(client.closed_by_server(3s));
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// An empty host name (RFC 9110 §4.2.1)
+
+TEST_CASE("a Host or absolute-form authority with a port but no host name -> 400",
+          "[conformance]") {
+    // RFC 9110 §4.2.1: an "http" URI with an empty host identifier is invalid, and a recipient
+    // "MUST reject it". "Host: :80" and "http://:80/" named one and were served. (nginx, lighttpd
+    // and Apache refuse "Host: :80"; nginx and lighttpd the absolute form too.)
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    for (const std::string& head :
+         {std::string("GET /hello.txt HTTP/1.1\r\nHost: :80\r\n\r\n"),
+          std::string("GET /hello.txt HTTP/1.1\r\nHost: :\r\n\r\n"),
+          std::string("GET http://:80/hello.txt HTTP/1.1\r\nHost: test\r\n\r\n")}) {
+        INFO(head);
+        RawClient client(server.port());
+        client.send(head + get("/hello.txt"));
+        auto r = client.read_response(false, 3s);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(r->header("Connection") == "close");
+    }
+    // An empty Host stays allowed: the target URI then has no authority and the server's own name
+    // applies (RFC 9112 §3.2, §3.3), a choice the peers do not make (they answer 400).
+    CHECK(request(server.port(), "GET /hello.txt HTTP/1.1\r\nHost:\r\n\r\n").status == 200);
+}
