@@ -234,39 +234,65 @@ int Connection::SpoolSink::on_body_data(std::string_view bytes) {
     return error ? handlers::spool_error_status(error) : 0;
 }
 
-bool Connection::route_wants_body(const std::string& decoded_path) const {
-    if (worker_.router().route(decoded_path).kind == RouteKind::Cgi) return true;
+std::optional<handlers::CgiScriptLookup> Connection::find_cgi_script(
+    const std::string& decoded_path) const {
+    if (Route route = worker_.router().route(decoded_path); route.kind == RouteKind::Cgi) {
+        return handlers::resolve_cgi_script(*route.mapping, decoded_path);
+    }
     const auto& extensions = worker_.config().cgi.extensions;
-    if (extensions.empty()) return false;
-    auto found = handlers::resolve_by_extension(worker_.config().root, decoded_path, extensions);
-    return found && found->found();
+    if (extensions.empty()) return std::nullopt;
+    return handlers::resolve_by_extension(worker_.config().root, decoded_path, extensions);
+}
+
+bool Connection::request_runs_script() const {
+    // CONNECT (no path) and OPTIONS * do not decode: like a bad path, they are answered by us.
+    http::DecodedPath path = http::decode_and_normalize_path(parser_.request().raw_path);
+    if (!path.ok()) return false;
+    auto lookup = find_cgi_script(path.path);
+    return lookup && lookup->found();
 }
 
 void Connection::on_head_complete() {
-    // A body follows. CGI gets it spooled (memory, then an unlinked temp file) so the script can
-    // read it at its own pace: no pipe between us and its stdin, so no deadlock is possible.
-    // Static resources ignore it (read and discarded); refusing it early would force a close.
-    // Expect: 100-continue is answered right away.
+    // A body follows. Only a CGI script reads it: it gets it spooled (memory, then an unlinked
+    // temp file) so that it reads at its own pace, with no pipe between us and its stdin and so
+    // no deadlock. Every other answer (a static file, 405, 404, 403, 400) is decided by the head:
+    // unless the client awaits a 100 (below), its body is read and dropped, so that the
+    // connection stays usable.
     const http::Request& request = parser_.request();
-    http::DecodedPath path = http::decode_and_normalize_path(request.raw_path);
-    if (path.ok() && route_wants_body(path.path)) {
+    if (request_runs_script()) {
         const auto& cgi = worker_.config().cgi;
         spool_sink_.spool =
             std::make_unique<handlers::BodySpool>(cgi.spool_memory_bytes, cgi.spool_directory,
                                                   worker_.config().parser_limits.max_body_bytes);
         parser_.set_body_sink(&spool_sink_);
-    }
-    if (request.expect_continue) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        // Best effort: the socket buffer of a fresh exchange always has room for 25 bytes; if
-        // not, the client sends the body after its own timeout anyway (RFC 9110 §10.1.1).
-        [[maybe_unused]] ssize_t n =
-            ::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+        if (request.expect_continue) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            // Best effort: the socket buffer of a fresh exchange always has room for 25 bytes;
+            // if not, the client sends the body after its own timeout anyway (RFC 9110 §10.1.1).
+            [[maybe_unused]] ssize_t n =
+                ::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+        }
+    } else if (request.expect_continue) {
+        // The client waits for a 100 before it sends the body, and the answer does not depend on
+        // it: give the final answer now, without the 100 (RFC 9110 §10.1.1 "MAY omit"), rather
+        // than have the body uploaded for nothing. The client may then send the body or not, so
+        // the bytes that follow cannot be told apart from a next request: the response says
+        // "Connection: close" (§10.1.1: the server "SHOULD indicate whether it intends to close
+        // the connection"; RFC 9112 §9.6), and the lingering close drains whatever body still
+        // comes so that it does not reset the answer. Apache and lighttpd do the same; nginx
+        // instead keeps the connection and reads the body if it comes, which takes a pipelined
+        // request sent instead of the body as body.
+        handle_request();
+        return;
     }
     arm_timer(worker_.config().timeouts.header_read);
 }
 
 void Connection::on_message_complete() {
+    handle_request();
+}
+
+void Connection::handle_request() {
     http::Request& request = parser_.request();
     request.peer = peer_;
     request.id = worker_.next_request_id();
@@ -291,28 +317,14 @@ void Connection::dispatch() {
             http::DecodedPath path = http::decode_and_normalize_path(request.raw_path);
             if (!path.ok()) {
                 response = handlers::error_response(path.status);
-            } else if (Route route = worker_.router().route(path.path);
-                       route.kind == RouteKind::Cgi) {
-                auto lookup = handlers::resolve_cgi_script(*route.mapping, path.path);
-                if (lookup.found()) {
-                    start_cgi(std::move(lookup.script));
-                    return;
-                }
-                response = handlers::error_response(lookup.status);
-            } else if (auto by_ext =
-                           worker_.config().cgi.extensions.empty()
-                               ? std::nullopt
-                               : handlers::resolve_by_extension(worker_.config().root, path.path,
-                                                                worker_.config().cgi.extensions);
-                       by_ext) {
-                // A CGI extension that cannot run (not executable, leaves the root) is never
+            } else if (auto lookup = find_cgi_script(path.path)) {
+                // A script that cannot run (missing, not executable, leaves the root) is never
                 // served as a file: that would publish the script's source.
-                if (!by_ext->found()) {
-                    response = handlers::error_response(by_ext->status);
-                } else {
-                    start_cgi(std::move(by_ext->script));
+                if (lookup->found()) {
+                    start_cgi(std::move(lookup->script));
                     return;
                 }
+                response = handlers::error_response(lookup->status);
             } else {
                 handlers::serve_static(request, path.path, worker_.static_context(), response);
             }

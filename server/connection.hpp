@@ -8,8 +8,10 @@
 //
 // CGI requests pass through WaitingForCgiSlot (only when the worker is at its child limit) and
 // AwaitingCgiHead before WritingResponse, where the body is pulled from the script's stdout as the
-// socket drains. Requests are answered strictly in order: while a response is being written, bytes
-// of a pipelined request stay unparsed in the input buffer. Handlers never see the socket.
+// socket drains. A request that awaits a 100 (Continue) for a body no handler will read is answered
+// from its head, with "Connection: close" (RFC 9110 §10.1.1). Requests are answered strictly in
+// order: while a response is being written, bytes of a pipelined request stay unparsed in the input
+// buffer. Handlers never see the socket.
 #include <cstdint>
 #include <string>
 
@@ -77,7 +79,12 @@ class Connection final : public net::EventHandler {
     void on_head_complete();
     void on_message_complete();
     void dispatch();
-    bool route_wants_body(const std::string& decoded_path) const;
+    void handle_request();
+    // The script a decoded path maps to (found, or refused with 403 / 404); nullopt when no CGI
+    // mapping or extension claims the path.
+    std::optional<handlers::CgiScriptLookup> find_cgi_script(const std::string& decoded_path) const;
+    // Whether the request will run a CGI script, the only handler that reads a request body.
+    bool request_runs_script() const;
     void start_cgi(handlers::CgiScript script);
     void launch_cgi();
     void on_cgi_head();

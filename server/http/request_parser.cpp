@@ -42,6 +42,9 @@ bool is_hex_digit(char c) {
 // Host = uri-host [ ":" port ] (RFC 9110 §7.2), uri-host = IP-literal / IPv4address / reg-name,
 // port = *DIGIT (RFC 3986 §3.2.2, §3.2.3); the same for an absolute-form or authority-form
 // authority. RFC 9112 §3.2: an invalid Host is a 400, so "a:b:c" or "[::1" never reaches a handler.
+// An empty reg-name is allowed only as the whole value: an empty Host says the target URI has no
+// authority (RFC 9112 §3.2, §3.3: the server's default name applies), but ":80" names an "http"
+// URI with an empty host, which RFC 9110 §4.2.1 says a recipient MUST reject.
 bool is_valid_host(std::string_view host) {
     std::size_t i = 0;
     if (!host.empty() && host.front() == '[') {
@@ -58,6 +61,7 @@ bool is_valid_host(std::string_view host) {
                 return false;
             }
         }
+        if (i == 0 && !host.empty()) return false;  // ":80", ":": a port without a host
     }
     if (i == host.size()) return true;
     if (host[i] != ':') return false;

@@ -1,7 +1,8 @@
 // Whole-connection fuzz target: the input is everything one client sends on one connection. The
 // bytes go through a local stream socket into the real Worker and Connection (the code cgikitd
-// runs: accept, llhttp wrapper and its policing, routing, static files with ranges and conditions,
-// pipelining, 100-continue, error responses, lingering close), in pieces whose size the first
+// runs: accept, llhttp wrapper and its policing, routing (CGI only to scripts that cannot run),
+// static files with ranges and conditions, pipelining, 100-continue and the final answers given
+// early instead, error responses, lingering close), in pieces whose size the first
 // input byte chooses, so every parser state is also reached across read boundaries. After the last
 // piece the client shuts down its sending side.
 //
@@ -102,7 +103,10 @@ Descriptors count_descriptors(std::string_view docroot) {
 // ------------------------------------------------------------------ the server side, built once
 
 // A document root exercising index files, ranges (a file larger than one socket buffer), a
-// directory without an index, and a symlink out of the root that must never be followed.
+// directory without an index, and a symlink out of the root that must never be followed. The CGI
+// paths (a prefix mapped to cgi-bin/, the extension .cgi) lead only to scripts that cannot run, so
+// the router's CGI branch and the refusals decided from the head (403, 404, answered early to
+// Expect: 100-continue) are reached without ever spawning a process.
 std::string make_docroot() {
     char pattern[] = "/tmp/cgikit-connection-fuzz-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) std::abort();
@@ -117,6 +121,10 @@ std::string make_docroot() {
     write("sub/index.html", "<p>sub</p>\n");
     write("empty/.keep", "");
     write("big.bin", std::string(300 * 1024, 'b'));
+    write("page.cgi", "#!/bin/sh\n");           // a CGI extension, not executable: 403
+    write("cgi-bin/script.sh", "#!/bin/sh\n");  // mapped, not executable: 403
+    fs::permissions(root / "page.cgi", fs::perms(0644));
+    fs::permissions(root / "cgi-bin/script.sh", fs::perms(0644));
     std::error_code ignored;
     fs::create_symlink("/etc/passwd", root / "outside", ignored);
     return root.string();
@@ -142,6 +150,8 @@ struct Harness {
         config.timeouts.keep_alive = std::chrono::seconds(2);
         config.timeouts.send = std::chrono::seconds(2);
         config.parser_limits.max_body_bytes = 4096;
+        config.cgi.mappings.push_back({"/cgi-bin/", config.root + "/cgi-bin"});
+        config.cgi.extensions = {".cgi"};
         root_fd.reset(::open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         access_log.open("off", STDOUT_FILENO);
         // CGIKIT_FUZZ_LOG=- shows the error log while debugging a finding.

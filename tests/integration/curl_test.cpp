@@ -189,17 +189,34 @@ TEST_CASE("curl: conditional requests by ETag and by date", "[curl]") {
 
 TEST_CASE("curl: a large upload waits for 100 Continue and gets the final status", "[curl]") {
     Site site;
-    TestServer server({.root = site.dir.path()});
-    Client client;
+    TestServer server({.root = site.dir.path(),
+                       .extra_args = {"--cgi-bin", "/cgi-bin/=" + fixtures_dir() + "/cgi-bin"}});
     std::string upload(2 * 1024 * 1024, 'u');  // large enough for curl to send Expect
-    curl_easy_setopt(client.handle(), CURLOPT_POSTFIELDS, upload.data());
-    curl_easy_setopt(client.handle(), CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(upload.size()));
-    Transfer t = client.perform(server.url("/hello.txt"));
-    CHECK(t.code == CURLE_OK);
-    CHECK(t.headers.find("HTTP/1.1 100 Continue") != std::string::npos);
-    CHECK(t.status == 405);
-    CHECK(header_value(t.headers, "Allow") == "GET, HEAD, OPTIONS");
+    {
+        // A script reads the body: 100, then the upload, then its answer.
+        Client client;
+        curl_easy_setopt(client.handle(), CURLOPT_POSTFIELDS, upload.data());
+        curl_easy_setopt(client.handle(), CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(upload.size()));
+        Transfer t = client.perform(server.url("/cgi-bin/stdin_len.sh"));
+        CHECK(t.code == CURLE_OK);
+        CHECK(t.headers.find("HTTP/1.1 100 Continue") != std::string::npos);
+        CHECK(t.status == 200);
+        CHECK(t.body == std::to_string(upload.size()) + "\n");
+    }
+    {
+        // A static file does not: the 405 comes at once, without 100, and curl takes it as the
+        // answer (RFC 9110 §10.1.1) without sending the upload.
+        Client client;
+        curl_easy_setopt(client.handle(), CURLOPT_POSTFIELDS, upload.data());
+        curl_easy_setopt(client.handle(), CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(upload.size()));
+        Transfer t = client.perform(server.url("/hello.txt"));
+        CHECK(t.code == CURLE_OK);
+        CHECK(t.headers.find("100 Continue") == std::string::npos);
+        CHECK(t.status == 405);
+        CHECK(header_value(t.headers, "Allow") == "GET, HEAD, OPTIONS");
+    }
 }
 
 TEST_CASE("curl: an h2c upgrade offer is ignored and the connection keeps working", "[curl]") {
