@@ -244,12 +244,11 @@ std::optional<handlers::CgiScriptLookup> Connection::find_cgi_script(
     return handlers::resolve_by_extension(worker_.config().root, decoded_path, extensions);
 }
 
-bool Connection::request_runs_script() const {
+std::optional<handlers::CgiScriptLookup> Connection::find_cgi_script_for_head() const {
     // CONNECT (no path) and OPTIONS * do not decode: like a bad path, they are answered by us.
     http::DecodedPath path = http::decode_and_normalize_path(parser_.request().raw_path);
-    if (!path.ok()) return false;
-    auto lookup = find_cgi_script(path.path);
-    return lookup && lookup->found();
+    if (!path.ok()) return std::nullopt;
+    return find_cgi_script(path.path);
 }
 
 void Connection::on_head_complete() {
@@ -259,20 +258,8 @@ void Connection::on_head_complete() {
     // unless the client awaits a 100 (below), its body is read and dropped, so that the
     // connection stays usable.
     const http::Request& request = parser_.request();
-    if (request_runs_script()) {
-        const auto& cgi = worker_.config().cgi;
-        spool_sink_.spool =
-            std::make_unique<handlers::BodySpool>(cgi.spool_memory_bytes, cgi.spool_directory,
-                                                  worker_.config().parser_limits.max_body_bytes);
-        parser_.set_body_sink(&spool_sink_);
-        if (request.expect_continue) {
-            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-            // Best effort: the socket buffer of a fresh exchange always has room for 25 bytes;
-            // if not, the client sends the body after its own timeout anyway (RFC 9110 §10.1.1).
-            [[maybe_unused]] ssize_t n =
-                ::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
-        }
-    } else if (request.expect_continue) {
+    const std::optional<handlers::CgiScriptLookup> script = find_cgi_script_for_head();
+    if (request.expect_continue && !(script && script->found())) {
         // The client waits for a 100 before it sends the body, and the answer does not depend on
         // it: give the final answer now, without the 100 (RFC 9110 §10.1.1 "MAY omit"), rather
         // than have the body uploaded for nothing. The client may then send the body or not, so
@@ -284,6 +271,23 @@ void Connection::on_head_complete() {
         // request sent instead of the body as body.
         handle_request();
         return;
+    }
+    if (script) {
+        // Spooled whenever a CGI mapping claims the path, even for a script that is missing or
+        // refused right now: should it be in place by the time the body is in, it must get the
+        // body its CONTENT_LENGTH announces, not an empty stdin.
+        const auto& cgi = worker_.config().cgi;
+        spool_sink_.spool =
+            std::make_unique<handlers::BodySpool>(cgi.spool_memory_bytes, cgi.spool_directory,
+                                                  worker_.config().parser_limits.max_body_bytes);
+        parser_.set_body_sink(&spool_sink_);
+    }
+    if (request.expect_continue) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        // Best effort: the socket buffer of a fresh exchange always has room for 25 bytes; if
+        // not, the client sends the body after its own timeout anyway (RFC 9110 §10.1.1).
+        [[maybe_unused]] ssize_t n =
+            ::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
     }
     arm_timer(worker_.config().timeouts.header_read);
 }

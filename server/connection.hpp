@@ -83,8 +83,9 @@ class Connection final : public net::EventHandler {
     // The script a decoded path maps to (found, or refused with 403 / 404); nullopt when no CGI
     // mapping or extension claims the path.
     std::optional<handlers::CgiScriptLookup> find_cgi_script(const std::string& decoded_path) const;
-    // Whether the request will run a CGI script, the only handler that reads a request body.
-    bool request_runs_script() const;
+    // find_cgi_script for the request whose head was just parsed; nullopt also for a path that
+    // does not decode. A found script is the only handler that reads a request body.
+    std::optional<handlers::CgiScriptLookup> find_cgi_script_for_head() const;
     void start_cgi(handlers::CgiScript script);
     void launch_cgi();
     void on_cgi_head();
