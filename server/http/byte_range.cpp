@@ -127,6 +127,11 @@ RangeResult parse_range(std::string_view header_value, std::uint64_t size) {
     }
     if (count == 0) return unsatisfiable();
     if (count > 1) return {RangeOutcome::Ignore, {}};
+    // An empty representation: §14.1.2 calls a non-zero suffix-range satisfiable, yet no 206 can
+    // carry zero bytes (Content-Range needs first-pos <= last-pos), so the whole (empty) file is
+    // sent with 200, as §14.2 allows. "bytes=0-" is answered the same, not 416, as nginx, Apache
+    // and lighttpd do: media players and download managers open every file with it.
+    if (size == 0) return {RangeOutcome::Ignore, {}};
 
     // RFC 9110 §14.1.2: satisfiable when first-pos < size, or for a suffix-range when the
     // suffix-length and the representation are both non-zero.

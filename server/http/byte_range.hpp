@@ -30,7 +30,8 @@ struct RangeResult {
 //  - more than one range -> Ignore (whole file, 200);
 //  - "bytes=0-3", "bytes=3-" (last-pos clamped to size - 1), "bytes=-3" (the last 3 bytes, or the
 //    whole file when shorter) -> Satisfiable;
-//  - first-pos >= size, a suffix of 0, any range of an empty file -> Unsatisfiable (§14.1.2);
+//  - any valid bytes range of an empty file (size 0) -> Ignore: 200 with no content (see the .cpp);
+//  - first-pos >= size or a suffix of 0 (of a non-empty file) -> Unsatisfiable (§14.1.2);
 //  - anything malformed ("bytes=", "bytes=5-2", "bytes=a-b", numbers beyond 2^64 - 1, whitespace
 //    other than OWS around commas, trailing junk) -> Unsatisfiable: we answer an invalid Range with
 //    416 rather than silently ignoring it. Empty list elements ("bytes=0-1,") are skipped

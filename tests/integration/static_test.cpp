@@ -180,3 +180,20 @@ TEST_CASE("methods: 405 with Allow, 501 for unknown, OPTIONS", "[static]") {
     CHECK(star.header("Allow").has_value());
     CHECK(star.header("Content-Length") == "0");
 }
+
+// RFC 9110 §14.1.2 / §14.2: no 206 can carry zero bytes, so a range of an empty file gets the
+// whole (empty) file, as nginx, Apache and lighttpd answer; a 416 would fail the media players and
+// download managers that open every file with "bytes=0-".
+TEST_CASE("a range of an empty file is answered 200 with no content", "[static]") {
+    Site site(std::vector<SiteFile>{{"empty.txt", ""}});
+    TestServer server({.root = site.dir.path()});
+    for (const char* range : {"bytes=0-", "bytes=-5", "bytes=0-0"}) {
+        INFO("Range: " << range);
+        auto r = request(server.port(), get("/empty.txt", std::string("Range: ") + range + "\r\n"));
+        CHECK(r.status == 200);
+        CHECK(r.header("Content-Length") == "0");
+        CHECK_FALSE(r.header("Content-Range").has_value());
+        CHECK(r.body.empty());
+    }
+    CHECK(request(server.port(), get("/empty.txt", "Range: bytes=5-2\r\n")).status == 416);
+}
