@@ -1,6 +1,7 @@
 #include "log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -67,6 +68,15 @@ std::error_code LogFile::reopen() noexcept {
     return result;
 }
 
+std::error_code LogFile::hand_over_to(uid_t uid) const noexcept {
+    if (!owned_ || fd_ < 0) return {};
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return {errno, std::system_category()};
+    if (!S_ISREG(st.st_mode) || st.st_uid == uid) return {};
+    if (::fchown(fd_, uid, static_cast<gid_t>(-1)) != 0) return {errno, std::system_category()};
+    return {};
+}
+
 void LogFile::write(std::string_view text) const noexcept {
     while (fd_ >= 0 && !text.empty()) {
         ssize_t n = ::write(fd_, text.data(), text.size());
@@ -122,13 +132,19 @@ void append_access_line(std::string& out, const http::Request& r, std::string_vi
     out += " - - [";
     out += clf_now;
     out += "] \"";
-    append_escaped(out, r.method);
-    out += ' ';
-    append_escaped(out, r.target);
-    out += " HTTP/";
-    out += static_cast<char>('0' + r.version.major);
-    out += '.';
-    out += static_cast<char>('0' + r.version.minor);
+    if (r.method.empty() || r.target.empty()) {
+        // No request line was read (garbage, a TLS handshake, a 414, a timeout before it ended):
+        // "-" as Apache logs it, rather than a line the client never sent ("  HTTP/1.1").
+        out += '-';
+    } else {
+        append_escaped(out, r.method);
+        out += ' ';
+        append_escaped(out, r.target);
+        out += " HTTP/";
+        out += static_cast<char>('0' + r.version.major);
+        out += '.';
+        out += static_cast<char>('0' + r.version.minor);
+    }
     out += "\" ";
     out += std::to_string(status);
     out += ' ';

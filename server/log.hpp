@@ -4,6 +4,8 @@
 // interleave and no lock is needed. reopen() (SIGHUP, for logrotate) opens the path again and
 // dup2()s it over the same descriptor number, so a worker writing concurrently never sees a closed
 // fd.
+#include <sys/types.h>
+
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -25,6 +27,13 @@ class LogFile {
     // Opens the path again (SIGHUP, logrotate). On failure the old file stays in use and the error
     // is returned for the caller to report. Nothing to do (and no error) for stdout/stderr/off.
     std::error_code reopen() noexcept;
+    // Started as root, the server drops to an unprivileged user and from then on reopens its logs
+    // as that user: a log file it opened as root (root-owned, mode 0640) could never be reopened,
+    // even where nothing was rotated, and after logrotate's `create` (which copies the old file's
+    // owner) every later line would go to the rotated file. So before the switch each log that is
+    // a regular file is given to `uid` (group unchanged), as nginx chowns its log files to its
+    // worker user. stdout/stderr, devices (/dev/null) and FIFOs are left alone.
+    std::error_code hand_over_to(uid_t uid) const noexcept;
     const std::string& path() const noexcept { return path_; }
     bool enabled() const noexcept { return fd_ >= 0; }
     void write(std::string_view text) const noexcept;

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <latch>
 #include <thread>
 
@@ -42,11 +43,23 @@ unsigned worker_count(const Config& c) {
 
 // RFC-less but universal practice: a server started as root binds its ports, then runs as an
 // unprivileged user so that neither a bug in it nor a CGI script it runs acts as root.
-void drop_privileges(const std::string& user, const std::string& root) {
+void drop_privileges(const std::string& user, const std::string& root,
+                     std::initializer_list<const LogFile*> logs, const LogFile& error_log) {
     if (::geteuid() != 0 || user.empty()) return;
     errno = 0;
     passwd* pw = ::getpwnam(user.c_str());
     if (pw == nullptr) throw ConfigError("user: no such user '" + user + "'");
+    for (const LogFile* log : logs) {
+        // SIGHUP reopens as `user`: the log files must be that user's (see LogFile::hand_over_to).
+        // Not fatal (a file system may refuse chown, e.g. NFS with root_squash): the server runs,
+        // and the operator learns now rather than at the first rotation.
+        if (std::error_code ec = log->hand_over_to(pw->pw_uid)) {
+            error_log.write(format_error_line("warn", 0, "",
+                                              "cannot give log file " + log->path() + " to user '" +
+                                                  user + "': " + ec.message() +
+                                                  "; SIGHUP will not be able to reopen it"));
+        }
+    }
     if (::setgroups(0, nullptr) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0) {
         throw ConfigError("user: cannot switch to '" + user + "': " + std::strerror(errno));
     }

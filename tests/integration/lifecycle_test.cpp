@@ -651,3 +651,55 @@ TEST_CASE("no descriptor growth after many connections of every kind", "[lifecyc
     INFO("before " << before << ", after " << after);
     CHECK(after <= before + 2);
 }
+
+TEST_CASE("started as root, the server can still reopen its logs after logrotate's create",
+          "[lifecycle][logs]") {
+    // The logs are opened as root, then the server runs as "nobody" and reopens them as "nobody".
+    // A root-owned 0640 log in a root-owned directory (like /var/log/cgikitd) could never be
+    // reopened then, and logrotate's `create` (no attributes: those of the old file) would leave
+    // every later line in the rotated file. nginx gives its log files to its worker user.
+    if (::geteuid() != 0) {
+        WARN("not root: nothing to check (privileges are dropped only when started as root)");
+        return;
+    }
+    Site site;
+    TempDir logs;  // 0755, owned by root
+    std::string access = logs.path() + "/access.log";
+    TestServer server({.root = site.dir.path(), .extra_args = {"--access-log", access}});
+    CHECK(request(server.port(), get("/hello.txt?before")).status == 200);
+    REQUIRE(wait_for_file(access, "?before"));
+
+    // What logrotate's `create` does: rename, then a new file with the old one's owner and mode.
+    std::string rotated = access + ".1";
+    fs::rename(access, rotated);
+    struct stat old_file {};
+    REQUIRE(::stat(rotated.c_str(), &old_file) == 0);
+    { std::ofstream created(access); }
+    REQUIRE(::chown(access.c_str(), old_file.st_uid, old_file.st_gid) == 0);
+    REQUIRE(::chmod(access.c_str(), old_file.st_mode & 07777) == 0);
+
+    server.send_signal(SIGHUP);
+    REQUIRE(server.wait_for_stderr("log files reopened"));
+    CHECK(lines_with(server.stderr_text(), "cannot reopen").empty());
+    CHECK(request(server.port(), get("/hello.txt?after")).status == 200);
+    CHECK(wait_for_file(access, "?after"));
+    CHECK(read_file(rotated).find("?after") == std::string::npos);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("access log: a request line that was never read is logged as \"-\"",
+          "[lifecycle][logs]") {
+    // As Apache logs it; nginx logs the raw bytes received. Never a request line the client did
+    // not send, such as "  HTTP/1.1" for garbage or a TLS handshake on the HTTP port.
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    CHECK(request(server.port(), "GARBAGE\r\n\r\n").status == 400);
+    CHECK(request(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n")
+              .status == 414);
+    REQUIRE(server.wait_for_stdout("\" 414 "));
+    REQUIRE(server.wait_for_stdout("\" 400 "));
+    const std::string log = server.stdout_text();
+    CHECK(lines_with(log, "\"-\" 400 ").size() == 1);
+    CHECK(lines_with(log, "\"-\" 414 ").size() == 1);
+    CHECK(lines_with(log, "HTTP/1.1\" 4").empty());
+}

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "config.hpp"
+#include "handlers/stderr_lines.hpp"
 #include "log.hpp"
 
 using cgikit::append_access_line;
@@ -218,4 +219,56 @@ TEST_CASE("LogFile: a path that cannot be opened is a ConfigError naming it", "[
     }
     CHECK(message.find("/nonexistent-dir/cgikit.log") != std::string::npos);
     CHECK_FALSE(log.enabled());
+}
+
+TEST_CASE("LogFile: hand_over_to gives a regular log file to the user, nothing else", "[log]") {
+    ScratchDir dir;
+    fs::path path = dir.path / "access.log";
+    LogFile log;
+    log.open(path.string(), STDOUT_FILENO);
+    LogFile device;  // /dev/null as a log: never chown a device
+    device.open("/dev/null", STDOUT_FILENO);
+    LogFile standard;
+    standard.open("-", STDOUT_FILENO);
+    struct stat st {};
+    if (::geteuid() != 0) {
+        // Only root may give a file away; giving it to its owner is allowed and changes nothing.
+        CHECK_FALSE(log.hand_over_to(::geteuid()));
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        CHECK(st.st_uid == ::geteuid());
+        return;
+    }
+    constexpr uid_t kNobody = 65534;
+    CHECK_FALSE(log.hand_over_to(kNobody));
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK(st.st_uid == kNobody);
+    CHECK(st.st_gid == ::getegid());  // group unchanged
+    CHECK_FALSE(device.hand_over_to(kNobody));
+    REQUIRE(::stat("/dev/null", &st) == 0);
+    CHECK(st.st_uid == 0);
+    CHECK_FALSE(standard.hand_over_to(kNobody));
+}
+
+TEST_CASE("a CGI stderr line is escaped exactly once in the error log", "[log]") {
+    // The splitter hands raw lines; format_error_line is the one place that escapes.
+    cgikit::handlers::StderrLineSplitter splitter(4096);
+    auto lines = splitter.feed("C:\\dir\tx\x1b[31m\n");
+    REQUIRE(lines.size() == 1);
+    std::string line = format_error_line("cgi", 7, "::1", "/cgi-bin/s: " + lines[0]);
+    CHECK(line.substr(20) == " [cgi] [req 7] [client ::1] /cgi-bin/s: C:\\\\dir\\x09x\\x1b[31m\n");
+}
+
+TEST_CASE("access lines: '-' for a request line that was never read", "[log]") {
+    // Garbage, a TLS handshake on the HTTP port, a 414 or a 408 mid-line: the method or the target
+    // is missing, and "  HTTP/1.1" would be a request the client never sent.
+    Request r = sample_request();
+    r.method.clear();
+    r.target.clear();
+    std::string line;
+    append_access_line(line, r, kNow, 400, 110);
+    CHECK(line.find("] \"-\" 400 110 \"") != std::string::npos);
+    r.method = "GET";  // a 414: the method was read, the target was too long
+    line.clear();
+    append_access_line(line, r, kNow, 414, 112);
+    CHECK(line.find("] \"-\" 414 112 \"") != std::string::npos);
 }
