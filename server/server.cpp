@@ -35,6 +35,14 @@ net::unique_fd open_root(const std::string& root) {
     return fd;
 }
 
+handlers::MimeTypes load_mime_types(const Config& c) {
+    try {
+        return handlers::MimeTypes::load(c.mime_types_file, c.default_type);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError("mime.types_file: " + std::string(e.what()));
+    }
+}
+
 unsigned worker_count(const Config& c) {
     if (c.workers != 0) return c.workers;
     unsigned n = std::thread::hardware_concurrency();
@@ -105,16 +113,18 @@ void Server::check(const Config& config) {
     LogFile access, error;
     access.open(config.access_log, STDOUT_FILENO);
     error.open(config.error_log, STDERR_FILENO);
+    load_mime_types(config);
+    // What starting would refuse, --check-config refuses too (as `nginx -t` and `apachectl -t`
+    // refuse an unknown user). Only as root: otherwise "user" is not used.
+    if (::geteuid() == 0 && !config.user.empty() && ::getpwnam(config.user.c_str()) == nullptr) {
+        throw ConfigError("user: no such user '" + config.user + "'");
+    }
 }
 
 Server::Server(Config config) : config_(std::move(config)) {
     access_log_.open(config_.access_log, STDOUT_FILENO);
     error_log_.open(config_.error_log, STDERR_FILENO);
-    try {
-        mime_ = handlers::MimeTypes::load(config_.mime_types_file, config_.default_type);
-    } catch (const std::runtime_error& e) {
-        throw ConfigError("mime.types_file: " + std::string(e.what()));
-    }
+    mime_ = load_mime_types(config_);
     root_fd_ = open_root(config_.root);
 
     unsigned n = worker_count(config_);
@@ -136,7 +146,7 @@ Server::Server(Config config) : config_(std::move(config)) {
         error_log_.write(
             format_error_line("notice", 0, "", "listening on http://" + bound->to_string() + "/"));
     }
-    drop_privileges(config_.user, config_.root);
+    drop_privileges(config_.user, config_.root, {&access_log_, &error_log_}, error_log_);
 
     SharedState shared;
     shared.config = &config_;

@@ -703,3 +703,29 @@ TEST_CASE("access log: a request line that was never read is logged as \"-\"",
     CHECK(lines_with(log, "\"-\" 414 ").size() == 1);
     CHECK(lines_with(log, "HTTP/1.1\" 4").empty());
 }
+
+TEST_CASE("check-config refuses what starting would refuse", "[lifecycle][startup]") {
+    // A configuration --check-config calls OK must not then fail to start: an unknown user (as
+    // root; `nginx -t` and `apachectl -t` refuse it too), a MIME types path that is a directory,
+    // one address twice. And "off" for the error log is refused, not a file named "off".
+    Site site;
+    TempDir conf;
+    auto check = [&](const std::string& json) {
+        return run_cgikitd(
+            {"--check-config", "--root", site.dir.path(), "--config", conf.write("c.json", json)});
+    };
+    auto mime_dir = check(R"({"mime": {"types_file": "/etc"}})");
+    CHECK(mime_dir.exit_code == 2);
+    CHECK(mime_dir.output.find("mime.types_file") != std::string::npos);
+    auto twice = check(R"({"listen": ["127.0.0.1:8081", "127.0.0.1:8081"]})");
+    CHECK(twice.exit_code == 2);
+    CHECK(twice.output.find("listen: 127.0.0.1:8081 is given twice") != std::string::npos);
+    auto error_off = check(R"({"logs": {"error": "off"}})");
+    CHECK(error_off.exit_code == 2);
+    CHECK(error_off.output.find("logs.error") != std::string::npos);
+    if (::geteuid() == 0) {
+        auto no_user = check(R"({"user": "no-such-user-cgikit"})");
+        CHECK(no_user.exit_code == 2);
+        CHECK(no_user.output.find("user: no such user 'no-such-user-cgikit'") != std::string::npos);
+    }
+}
