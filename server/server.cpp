@@ -106,6 +106,10 @@ void Server::block_handled_signals() {
     // CGI children start with an empty mask.
     sigaddset(&signals, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // The first error-log line ("listening on") is written before run(): to a stderr pipe whose
+    // reader is gone, SIGPIPE would kill the server silently at startup. A write that fails is an
+    // error value (EPIPE) from the very start.
+    ::signal(SIGPIPE, SIG_IGN);
 }
 
 void Server::check(const Config& config) {

@@ -5,11 +5,13 @@
 // Timing: timeouts are a few hundred milliseconds; tests wait on sockets (poll with a deadline),
 // on the server's log lines or on its exit, never on a fixed sleep.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -727,5 +729,59 @@ TEST_CASE("check-config refuses what starting would refuse", "[lifecycle][startu
         auto no_user = check(R"({"user": "no-such-user-cgikit"})");
         CHECK(no_user.exit_code == 2);
         CHECK(no_user.output.find("user: no such user 'no-such-user-cgikit'") != std::string::npos);
+    }
+}
+
+TEST_CASE("SIGPIPE never kills the server, not even before it serves", "[lifecycle]") {
+    // stderr (the error log) is a pipe whose reader is gone: the "listening on" line written
+    // during startup used to raise SIGPIPE before run() ignored it, and the server died silently.
+    Site site;
+    std::uint16_t port = 0;
+    {  // a free port: bound and released (the server cannot report an ephemeral one here)
+        int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        REQUIRE(::bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port = ntohs(addr.sin_port);
+        ::close(probe);
+    }
+    int pipe_fds[2];
+    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    ::close(pipe_fds[0]);  // nobody will ever read the error log
+    const std::string listen = "127.0.0.1:" + std::to_string(port);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(pipe_fds[1], STDERR_FILENO);
+        int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDOUT_FILENO);
+        ::execl(cgikitd_path().c_str(), "cgikitd", "--listen", listen.c_str(), "--root",
+                site.dir.path().c_str(), "--workers", "1", nullptr);
+        ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    int status = 0;
+    bool died = false;
+    bool served = eventually(
+        [&] {
+            died = ::waitpid(pid, &status, WNOHANG) == pid;
+            if (died) return true;  // nothing left to wait for
+            try {
+                return request(port, get("/hello.txt")).status == 200;
+            } catch (const std::runtime_error&) {
+                return false;
+            }
+        },
+        5s);
+    INFO("signal " << (died && WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    CHECK_FALSE(died);
+    CHECK(served);
+    if (!died) {
+        ::kill(pid, SIGTERM);
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
     }
 }
