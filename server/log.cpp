@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "config.hpp"
@@ -49,12 +50,14 @@ void LogFile::open(const std::string& spec, int std_fd) {
     if (spec == "-") {
         fd_ = std_fd;
         owned_ = false;
-        return;
+    } else {
+        int fd = ::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) throw ConfigError("cannot open log '" + spec + "': " + std::strerror(errno));
+        fd_ = fd;
+        owned_ = true;
     }
-    int fd = ::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) throw ConfigError("cannot open log '" + spec + "': " + std::strerror(errno));
-    fd_ = fd;
-    owned_ = true;
+    struct stat st {};
+    regular_file_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::error_code LogFile::reopen() noexcept {
@@ -78,12 +81,32 @@ std::error_code LogFile::hand_over_to(uid_t uid) const noexcept {
 }
 
 void LogFile::write(std::string_view text) const noexcept {
-    while (fd_ >= 0 && !text.empty()) {
+    if (fd_ < 0) return;
+    if (regular_file_ || text.size() <= PIPE_BUF) {
+        write_all(text);
+        return;
+    }
+    while (!text.empty()) {
+        std::size_t piece = text.size();
+        if (piece > PIPE_BUF) {
+            // The last whole line within PIPE_BUF; a longer first line goes alone, whole.
+            std::size_t end = text.substr(0, PIPE_BUF).rfind('\n');
+            if (end == std::string_view::npos) end = text.find('\n', PIPE_BUF);
+            piece = end == std::string_view::npos ? text.size() : end + 1;
+        }
+        if (!write_all(text.substr(0, piece))) return;
+        text.remove_prefix(piece);
+    }
+}
+
+bool LogFile::write_all(std::string_view text) const noexcept {
+    while (!text.empty()) {
         ssize_t n = ::write(fd_, text.data(), text.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // a full disk must not stop the server
+        if (n <= 0) return false;  // a full disk must not stop the server
         text.remove_prefix(static_cast<std::size_t>(n));
     }
+    return true;
 }
 
 std::string iso8601_utc(std::time_t t) {

@@ -36,12 +36,20 @@ class LogFile {
     std::error_code hand_over_to(uid_t uid) const noexcept;
     const std::string& path() const noexcept { return path_; }
     bool enabled() const noexcept { return fd_ >= 0; }
+    // Writes whole lines. On a regular file one write(2) per call (O_APPEND: atomic). On a pipe,
+    // FIFO or socket (stdout under a supervisor) only writes of at most PIPE_BUF bytes are atomic
+    // (POSIX write(2)), so `text` goes in pieces of whole lines up to PIPE_BUF: lines from other
+    // threads never land inside one (a single longer line is written alone, as far as it can be).
+    // A failed write (full disk, EAGAIN, EPIPE) drops the rest: it must not stop the server.
     void write(std::string_view text) const noexcept;
 
   private:
     std::string path_;
+    bool write_all(std::string_view text) const noexcept;
+
     int fd_ = -1;
     bool owned_ = false;
+    bool regular_file_ = true;  // decided at open(); a reopen opens the same path
 };
 
 // "2026-11-21T05:37:09Z" (UTC), for error log lines.

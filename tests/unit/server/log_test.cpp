@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "config.hpp"
 #include "handlers/stderr_lines.hpp"
@@ -271,4 +272,45 @@ TEST_CASE("access lines: '-' for a request line that was never read", "[log]") {
     line.clear();
     append_access_line(line, r, kNow, 414, 112);
     CHECK(line.find("] \"-\" 414 112 \"") != std::string::npos);
+}
+
+TEST_CASE("LogFile: lines from several threads never interleave on a pipe", "[log]") {
+    // POSIX write(2): writes of at most PIPE_BUF bytes to a pipe are not interleaved with others;
+    // larger ones "may have data interleaved, on arbitrary boundaries". Each worker hands a batch
+    // of up to 64 KiB of access lines in one write: on a pipe (`-` under a supervisor) with a slow
+    // reader, two workers' batches used to interleave mid-line.
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    LogFile log;
+    log.open("-", fds[1]);
+    auto batch = [](char tag) {
+        std::string text;
+        for (int i = 0; text.size() < 200 * 1024; ++i)
+            text +=
+                std::string(1, tag) + " line " + std::to_string(i) + std::string(90, tag) + "\n";
+        return text;
+    };
+    const std::string a = batch('a'), b = batch('b');
+    std::thread writer_a([&] { log.write(a); });
+    std::thread writer_b([&] { log.write(b); });
+    std::string received;
+    char buf[512];
+    while (received.size() < a.size() + b.size()) {
+        ssize_t n = ::read(fds[0], buf, sizeof buf);  // a slow reader: the pipe stays full
+        REQUIRE(n > 0);
+        received.append(buf, static_cast<std::size_t>(n));
+    }
+    writer_a.join();
+    writer_b.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
+    std::istringstream lines(received);
+    std::string line;
+    std::size_t mixed = 0, count = 0;
+    while (std::getline(lines, line)) {
+        ++count;
+        if (line.find(line[0] == 'a' ? 'b' : 'a') != std::string::npos) ++mixed;
+    }
+    CHECK(count == static_cast<std::size_t>(std::count(a.begin(), a.end(), '\n')) * 2);
+    CHECK(mixed == 0);
 }
