@@ -82,21 +82,30 @@ std::error_code LogFile::hand_over_to(uid_t uid) const noexcept {
 
 void LogFile::write(std::string_view text) const noexcept {
     if (fd_ < 0) return;
+    bool written = true;
     if (regular_file_ || text.size() <= PIPE_BUF) {
-        write_all(text);
-        return;
-    }
-    while (!text.empty()) {
-        std::size_t piece = text.size();
-        if (piece > PIPE_BUF) {
-            // The last whole line within PIPE_BUF; a longer first line goes alone, whole.
-            std::size_t end = text.substr(0, PIPE_BUF).rfind('\n');
-            if (end == std::string_view::npos) end = text.find('\n', PIPE_BUF);
-            piece = end == std::string_view::npos ? text.size() : end + 1;
+        written = write_all(text);
+    } else {
+        while (written && !text.empty()) {
+            std::size_t piece = text.size();
+            if (piece > PIPE_BUF) {
+                // The last whole line within PIPE_BUF; a longer first line goes alone, whole.
+                std::size_t end = text.substr(0, PIPE_BUF).rfind('\n');
+                if (end == std::string_view::npos) end = text.find('\n', PIPE_BUF);
+                piece = end == std::string_view::npos ? text.size() : end + 1;
+            }
+            written = write_all(text.substr(0, piece));
+            text.remove_prefix(piece);
         }
-        if (!write_all(text.substr(0, piece))) return;
-        text.remove_prefix(piece);
     }
+    if (written == !failing_.load(std::memory_order_relaxed)) return;  // no change: the hot path
+    const int error = errno;
+    if (failing_.exchange(!written) == !written || failure_log_ == nullptr) return;
+    failure_log_->write(format_error_line(
+        written ? "notice" : "error", 0, "",
+        written ? "writing to log file " + path_ + " again"
+                : "cannot write to log file " + path_ + ": " + std::strerror(error) +
+                      "; its lines are dropped until writing works again"));
 }
 
 bool LogFile::write_all(std::string_view text) const noexcept {

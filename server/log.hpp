@@ -6,6 +6,7 @@
 // fd.
 #include <sys/types.h>
 
+#include <atomic>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ class LogFile {
     std::error_code hand_over_to(uid_t uid) const noexcept;
     const std::string& path() const noexcept { return path_; }
     bool enabled() const noexcept { return fd_ >= 0; }
+    // Where to say that writes fail (full disk, a pipe nobody reads) and when they work again: one
+    // line at each change, not one per dropped line. Set before any write; nullptr = nowhere.
+    void report_failures_to(const LogFile* error_log) noexcept { failure_log_ = error_log; }
     // Writes whole lines. On a regular file one write(2) per call (O_APPEND: atomic). On a pipe,
     // FIFO or socket (stdout under a supervisor) only writes of at most PIPE_BUF bytes are atomic
     // (POSIX write(2)), so `text` goes in pieces of whole lines up to PIPE_BUF: lines from other
@@ -50,6 +54,8 @@ class LogFile {
     int fd_ = -1;
     bool owned_ = false;
     bool regular_file_ = true;  // decided at open(); a reopen opens the same path
+    const LogFile* failure_log_ = nullptr;
+    mutable std::atomic<bool> failing_{false};  // written by every worker thread
 };
 
 // "2026-11-21T05:37:09Z" (UTC), for error log lines.

@@ -128,6 +128,7 @@ void Server::check(const Config& config) {
 Server::Server(Config config) : config_(std::move(config)) {
     access_log_.open(config_.access_log, STDOUT_FILENO);
     error_log_.open(config_.error_log, STDERR_FILENO);
+    access_log_.report_failures_to(&error_log_);  // a full disk drops lines: say so, once
     mime_ = load_mime_types(config_);
     root_fd_ = open_root(config_.root);
 

@@ -785,3 +785,16 @@ TEST_CASE("SIGPIPE never kills the server, not even before it serves", "[lifecyc
         CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
     }
 }
+
+TEST_CASE("an access log on a full disk: lines dropped, said once, still serving",
+          "[lifecycle][logs]") {
+    // /dev/full fails every write with ENOSPC. The server must not block or stop, and the
+    // operator must learn that lines are lost (nginx logs its failed log writes too).
+    Site site;
+    TestServer server({.root = site.dir.path(), .extra_args = {"--access-log", "/dev/full"}});
+    for (int i = 0; i < 3; ++i)
+        CHECK(request(server.port(), get("/hello.txt", "Connection: close\r\n")).status == 200);
+    REQUIRE(server.wait_for_stderr("No space left on device"));
+    CHECK(lines_with(server.stderr_text(), "cannot write to log file /dev/full").size() == 1);
+    CHECK(server.stop() == 0);
+}

@@ -314,3 +314,40 @@ TEST_CASE("LogFile: lines from several threads never interleave on a pipe", "[lo
     CHECK(count == static_cast<std::size_t>(std::count(a.begin(), a.end(), '\n')) * 2);
     CHECK(mixed == 0);
 }
+
+TEST_CASE("LogFile: failing writes are reported once, and so is recovery", "[log]") {
+    // A full disk or a pipe nobody drains: lines are dropped (the server must not block or stop),
+    // and the error log says so once when it starts and once when writing works again.
+    int errors[2], access[2];
+    REQUIRE(::pipe2(errors, O_CLOEXEC | O_NONBLOCK) == 0);
+    REQUIRE(::pipe2(access, O_CLOEXEC | O_NONBLOCK) == 0);
+    LogFile error_log;
+    error_log.open("-", errors[1]);
+    LogFile log;
+    log.open("-", access[1]);
+    log.report_failures_to(&error_log);
+    const std::string line(100, 'x');
+    const std::size_t capacity = static_cast<std::size_t>(::fcntl(access[1], F_GETPIPE_SZ));
+    for (std::size_t i = 0; i < capacity / line.size() + 10; ++i)
+        log.write(line + "\n");  // the last ones meet a full pipe: EAGAIN
+    auto drain = [](int fd) {
+        std::string out;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0)
+            out.append(buf, static_cast<std::size_t>(n));
+        return out;
+    };
+    std::string reported = drain(errors[0]);
+    CHECK(std::count(reported.begin(), reported.end(), '\n') == 1);
+    CHECK(reported.find("[error] cannot write to log file -: Resource temporarily unavailable") !=
+          std::string::npos);
+    drain(access[0]);
+    log.write("again\n");
+    reported = drain(errors[0]);
+    CHECK(std::count(reported.begin(), reported.end(), '\n') == 1);
+    CHECK(reported.find("[notice] writing to log file - again") != std::string::npos);
+    CHECK(drain(access[0]) == "again\n");
+    for (int fd : {errors[0], errors[1], access[0], access[1]})
+        ::close(fd);
+}
