@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -172,7 +174,11 @@ void read_cgi(handlers::CgiSettings& cgi, const json& v, const std::string& path
     });
     r.key("path", [&](const json& x, const std::string& w) { cgi.path = read_string(x, w); });
     r.key("max_redirects", [&](const json& x, const std::string& w) {
-        cgi.max_internal_redirects = static_cast<int>(read_count(x, w));
+        const std::uint64_t n = read_count(x, w);
+        // Stored as an int: a larger count would wrap to a different one (2^32 to 0).
+        if (n > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+            config_error(w, "expected a number from 0 to 2147483647");
+        cgi.max_internal_redirects = static_cast<int>(n);
     });
     r.key("rlimits", [&](const json& x, const std::string& w) {
         ObjectReader lim(x, w);
@@ -228,6 +234,18 @@ std::string absolute_path(const std::string& path) {
 
 void finalise(Config& c) {
     if (c.listen.empty()) throw ConfigError("listen: at least one address is needed");
+    // The same address twice could only fail to bind at startup: say so here, where
+    // --check-config sees it (Apache: "Cannot define multiple Listeners on the same IP:port";
+    // nginx: "duplicate listen"). Port 0 asks for a fresh free port each time.
+    std::vector<std::string> seen;
+    for (const auto& text : c.listen) {
+        auto address = net::SocketAddress::parse(text);
+        if (!address || address->port() == 0) continue;
+        std::string canonical = address->to_string();
+        if (std::find(seen.begin(), seen.end(), canonical) != seen.end())
+            throw ConfigError("listen: " + canonical + " is given twice");
+        seen.push_back(std::move(canonical));
+    }
     c.root = absolute_path(c.root);
     for (auto& m : c.cgi.mappings)
         m.directory = absolute_path(m.directory);
@@ -313,8 +331,11 @@ void apply_json_config(Config& c, const std::string& json_text, const std::strin
         ObjectReader l(x, w);
         l.key("access",
               [&](const json& y, const std::string& p) { c.access_log = read_string(y, p); });
-        l.key("error",
-              [&](const json& y, const std::string& p) { c.error_log = read_string(y, p); });
+        l.key("error", [&](const json& y, const std::string& p) {
+            // Not "off": errors must go somewhere (and "off" would be a file named "off").
+            c.error_log = read_string(y, p);
+            if (c.error_log == "off") config_error(p, "cannot be off (use a path or -)");
+        });
         l.reject_unknown();
     });
     r.key("cgi", [&](const json& x, const std::string& w) { read_cgi(c.cgi, x, w); });

@@ -1,9 +1,11 @@
 #include "log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "config.hpp"
@@ -48,12 +50,14 @@ void LogFile::open(const std::string& spec, int std_fd) {
     if (spec == "-") {
         fd_ = std_fd;
         owned_ = false;
-        return;
+    } else {
+        int fd = ::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) throw ConfigError("cannot open log '" + spec + "': " + std::strerror(errno));
+        fd_ = fd;
+        owned_ = true;
     }
-    int fd = ::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) throw ConfigError("cannot open log '" + spec + "': " + std::strerror(errno));
-    fd_ = fd;
-    owned_ = true;
+    struct stat st {};
+    regular_file_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::error_code LogFile::reopen() noexcept {
@@ -67,13 +71,51 @@ std::error_code LogFile::reopen() noexcept {
     return result;
 }
 
+std::error_code LogFile::hand_over_to(uid_t uid) const noexcept {
+    if (!owned_ || fd_ < 0) return {};
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return {errno, std::system_category()};
+    if (!S_ISREG(st.st_mode) || st.st_uid == uid) return {};
+    if (::fchown(fd_, uid, static_cast<gid_t>(-1)) != 0) return {errno, std::system_category()};
+    return {};
+}
+
 void LogFile::write(std::string_view text) const noexcept {
-    while (fd_ >= 0 && !text.empty()) {
+    if (fd_ < 0) return;
+    bool written = true;
+    if (regular_file_ || text.size() <= PIPE_BUF) {
+        written = write_all(text);
+    } else {
+        while (written && !text.empty()) {
+            std::size_t piece = text.size();
+            if (piece > PIPE_BUF) {
+                // The last whole line within PIPE_BUF; a longer first line goes alone, whole.
+                std::size_t end = text.substr(0, PIPE_BUF).rfind('\n');
+                if (end == std::string_view::npos) end = text.find('\n', PIPE_BUF);
+                piece = end == std::string_view::npos ? text.size() : end + 1;
+            }
+            written = write_all(text.substr(0, piece));
+            text.remove_prefix(piece);
+        }
+    }
+    if (written == !failing_.load(std::memory_order_relaxed)) return;  // no change: the hot path
+    const int error = errno;
+    if (failing_.exchange(!written) == !written || failure_log_ == nullptr) return;
+    failure_log_->write(format_error_line(
+        written ? "notice" : "error", 0, "",
+        written ? "writing to log file " + path_ + " again"
+                : "cannot write to log file " + path_ + ": " + std::strerror(error) +
+                      "; its lines are dropped until writing works again"));
+}
+
+bool LogFile::write_all(std::string_view text) const noexcept {
+    while (!text.empty()) {
         ssize_t n = ::write(fd_, text.data(), text.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // a full disk must not stop the server
+        if (n <= 0) return false;  // a full disk must not stop the server
         text.remove_prefix(static_cast<std::size_t>(n));
     }
+    return true;
 }
 
 std::string iso8601_utc(std::time_t t) {
@@ -122,13 +164,19 @@ void append_access_line(std::string& out, const http::Request& r, std::string_vi
     out += " - - [";
     out += clf_now;
     out += "] \"";
-    append_escaped(out, r.method);
-    out += ' ';
-    append_escaped(out, r.target);
-    out += " HTTP/";
-    out += static_cast<char>('0' + r.version.major);
-    out += '.';
-    out += static_cast<char>('0' + r.version.minor);
+    if (r.method.empty() || r.target.empty()) {
+        // No request line was read (garbage, a TLS handshake, a 414, a timeout before it ended):
+        // "-" as Apache logs it, rather than a line the client never sent ("  HTTP/1.1").
+        out += '-';
+    } else {
+        append_escaped(out, r.method);
+        out += ' ';
+        append_escaped(out, r.target);
+        out += " HTTP/";
+        out += static_cast<char>('0' + r.version.major);
+        out += '.';
+        out += static_cast<char>('0' + r.version.minor);
+    }
     out += "\" ";
     out += std::to_string(status);
     out += ' ';

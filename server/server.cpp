@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <latch>
 #include <thread>
 
@@ -34,6 +35,14 @@ net::unique_fd open_root(const std::string& root) {
     return fd;
 }
 
+handlers::MimeTypes load_mime_types(const Config& c) {
+    try {
+        return handlers::MimeTypes::load(c.mime_types_file, c.default_type);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError("mime.types_file: " + std::string(e.what()));
+    }
+}
+
 unsigned worker_count(const Config& c) {
     if (c.workers != 0) return c.workers;
     unsigned n = std::thread::hardware_concurrency();
@@ -42,11 +51,23 @@ unsigned worker_count(const Config& c) {
 
 // RFC-less but universal practice: a server started as root binds its ports, then runs as an
 // unprivileged user so that neither a bug in it nor a CGI script it runs acts as root.
-void drop_privileges(const std::string& user, const std::string& root) {
+void drop_privileges(const std::string& user, const std::string& root,
+                     std::initializer_list<const LogFile*> logs, const LogFile& error_log) {
     if (::geteuid() != 0 || user.empty()) return;
     errno = 0;
     passwd* pw = ::getpwnam(user.c_str());
     if (pw == nullptr) throw ConfigError("user: no such user '" + user + "'");
+    for (const LogFile* log : logs) {
+        // SIGHUP reopens as `user`: the log files must be that user's (see LogFile::hand_over_to).
+        // Not fatal (a file system may refuse chown, e.g. NFS with root_squash): the server runs,
+        // and the operator learns now rather than at the first rotation.
+        if (std::error_code ec = log->hand_over_to(pw->pw_uid)) {
+            error_log.write(format_error_line("warn", 0, "",
+                                              "cannot give log file " + log->path() + " to user '" +
+                                                  user + "': " + ec.message() +
+                                                  "; SIGHUP will not be able to reopen it"));
+        }
+    }
     if (::setgroups(0, nullptr) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0) {
         throw ConfigError("user: cannot switch to '" + user + "': " + std::strerror(errno));
     }
@@ -85,6 +106,10 @@ void Server::block_handled_signals() {
     // CGI children start with an empty mask.
     sigaddset(&signals, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // The first error-log line ("listening on") is written before run(): to a stderr pipe whose
+    // reader is gone, SIGPIPE would kill the server silently at startup. A write that fails is an
+    // error value (EPIPE) from the very start.
+    ::signal(SIGPIPE, SIG_IGN);
 }
 
 void Server::check(const Config& config) {
@@ -92,16 +117,19 @@ void Server::check(const Config& config) {
     LogFile access, error;
     access.open(config.access_log, STDOUT_FILENO);
     error.open(config.error_log, STDERR_FILENO);
+    load_mime_types(config);
+    // What starting would refuse, --check-config refuses too (as `nginx -t` and `apachectl -t`
+    // refuse an unknown user). Only as root: otherwise "user" is not used.
+    if (::geteuid() == 0 && !config.user.empty() && ::getpwnam(config.user.c_str()) == nullptr) {
+        throw ConfigError("user: no such user '" + config.user + "'");
+    }
 }
 
 Server::Server(Config config) : config_(std::move(config)) {
     access_log_.open(config_.access_log, STDOUT_FILENO);
     error_log_.open(config_.error_log, STDERR_FILENO);
-    try {
-        mime_ = handlers::MimeTypes::load(config_.mime_types_file, config_.default_type);
-    } catch (const std::runtime_error& e) {
-        throw ConfigError("mime.types_file: " + std::string(e.what()));
-    }
+    access_log_.report_failures_to(&error_log_);  // a full disk drops lines: say so, once
+    mime_ = load_mime_types(config_);
     root_fd_ = open_root(config_.root);
 
     unsigned n = worker_count(config_);
@@ -123,7 +151,7 @@ Server::Server(Config config) : config_(std::move(config)) {
         error_log_.write(
             format_error_line("notice", 0, "", "listening on http://" + bound->to_string() + "/"));
     }
-    drop_privileges(config_.user, config_.root);
+    drop_privileges(config_.user, config_.root, {&access_log_, &error_log_}, error_log_);
 
     SharedState shared;
     shared.config = &config_;

@@ -25,7 +25,8 @@ class Server {
 
     // Blocks SIGTERM/SIGINT/SIGHUP in the calling thread; run() takes them with sigwait. Call it
     // first thing in main(): from the moment "listening on" is logged a signal may arrive (from a
-    // test, a supervisor, logrotate) and must not take its default action (death).
+    // test, a supervisor, logrotate) and must not take its default action (death). Also ignores
+    // SIGPIPE, so that no write (a log on a pipe, a socket) can kill the server.
     static void block_handled_signals();
 
     // Blocks until SIGTERM/SIGINT; returns the process exit code.

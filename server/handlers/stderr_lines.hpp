@@ -2,11 +2,10 @@
 // StderrLineSplitter: turns a CGI child's stderr stream into log lines (the lead tags each with the
 // request id and script path). Bytes from the child are hostile: a line is at most
 // max_line_bytes raw bytes (longer ones are split into pieces, so one script cannot build a
-// gigabyte log line), and every byte a terminal or log reader could misread is escaped, so a script
-// cannot forge log lines (a raw LF) or send terminal escapes.
-//
-// Escaping: printable ASCII passes, `\` becomes `\\`, tab `\t`, a CR not ending a line `\r`, every
-// other byte (controls, DEL, 0x80-0xFF) `\xHH`. An escaped line is at most 4 x max_line_bytes.
+// gigabyte log line). Lines are the script's bytes as sent: the error log escapes every message
+// once (format_error_line, server/log.hpp), so that a script can neither forge log lines (a raw
+// LF) nor send terminal escapes, and a backslash it writes shows as one escaped backslash, not as
+// four (escaping here too made `C:\dir` appear as `C:\\\\dir`).
 // Lines end at LF; one CR right before the LF is dropped (CRLF).
 #include <cstddef>
 #include <optional>
@@ -21,7 +20,7 @@ class StderrLineSplitter {
     // max_line_bytes: CgiSettings::max_stderr_line_bytes (at least 1).
     explicit StderrLineSplitter(std::size_t max_line_bytes);
 
-    // The lines (and pieces of overlong lines) completed by `bytes`, escaped.
+    // The lines (and pieces of overlong lines) completed by `bytes`, raw.
     std::vector<std::string> feed(std::string_view bytes);
     // At EOF: the final line when the stream did not end with LF.
     std::optional<std::string> flush();
@@ -33,8 +32,5 @@ class StderrLineSplitter {
     std::string pending_;      // raw bytes of the current line, at most max_line_bytes_
     bool pending_cr_ = false;  // a CR was seen last: dropped if an LF follows
 };
-
-// The escaping above, for any bytes.
-std::string escape_for_log(std::string_view bytes);
 
 }  // namespace cgikit::handlers

@@ -1029,3 +1029,27 @@ TEST_CASE("a full CGI spool directory: the log line names the cause", "[hostile]
     CHECK(fixture.post_large().status == 507);
     CHECK(fixture.server->wait_for_stderr("No space left on device", 1s));
 }
+
+TEST_CASE("a script's stderr reaches the error log escaped once: no forged line, no doubling",
+          "[hostile][logs]") {
+    // Each stderr byte a log reader could misread is escaped exactly once: the splitter used to
+    // escape the line and the error log escaped it again (a backslash became four, ESC `\\x1b`).
+    Site site;
+    TempDir scripts;
+    scripts.write("say.sh",
+                  "#!/bin/sh\n"
+                  "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n"
+                  "printf 'C:\\\\dir\\033[31m\\n2026-01-01T00:00:00Z [notice] forged\\n' >&2\n",
+                  0755);
+    TestServer server(
+        {.root = site.dir.path(), .extra_args = {"--cgi-bin", "/s/=" + scripts.path()}});
+    CHECK(request(server.port(), "GET /s/say.sh HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+              .status == 200);
+    REQUIRE(server.wait_for_stderr("forged", 5s));
+    const std::string log = server.stderr_text();
+    CHECK(log.find("say.sh: C:\\\\dir\\x1b[31m\n") != std::string::npos);
+    CHECK(log.find("\\\\\\\\") == std::string::npos);
+    // The script's second line is its own [cgi] line, tagged with its request, not a notice.
+    CHECK(log.find("[cgi] ") != std::string::npos);
+    CHECK(log.find("\n2026-01-01T00:00:00Z [notice] forged") == std::string::npos);
+}

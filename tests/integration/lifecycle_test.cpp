@@ -5,11 +5,13 @@
 // Timing: timeouts are a few hundred milliseconds; tests wait on sockets (poll with a deadline),
 // on the server's log lines or on its exit, never on a fixed sleep.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -650,4 +652,149 @@ TEST_CASE("no descriptor growth after many connections of every kind", "[lifecyc
     });
     INFO("before " << before << ", after " << after);
     CHECK(after <= before + 2);
+}
+
+TEST_CASE("started as root, the server can still reopen its logs after logrotate's create",
+          "[lifecycle][logs]") {
+    // The logs are opened as root, then the server runs as "nobody" and reopens them as "nobody".
+    // A root-owned 0640 log in a root-owned directory (like /var/log/cgikitd) could never be
+    // reopened then, and logrotate's `create` (no attributes: those of the old file) would leave
+    // every later line in the rotated file. nginx gives its log files to its worker user.
+    if (::geteuid() != 0) {
+        WARN("not root: nothing to check (privileges are dropped only when started as root)");
+        return;
+    }
+    Site site;
+    TempDir logs;  // 0755, owned by root
+    std::string access = logs.path() + "/access.log";
+    TestServer server({.root = site.dir.path(), .extra_args = {"--access-log", access}});
+    CHECK(request(server.port(), get("/hello.txt?before")).status == 200);
+    REQUIRE(wait_for_file(access, "?before"));
+
+    // What logrotate's `create` does: rename, then a new file with the old one's owner and mode.
+    std::string rotated = access + ".1";
+    fs::rename(access, rotated);
+    struct stat old_file {};
+    REQUIRE(::stat(rotated.c_str(), &old_file) == 0);
+    { std::ofstream created(access); }
+    REQUIRE(::chown(access.c_str(), old_file.st_uid, old_file.st_gid) == 0);
+    REQUIRE(::chmod(access.c_str(), old_file.st_mode & 07777) == 0);
+
+    server.send_signal(SIGHUP);
+    REQUIRE(server.wait_for_stderr("log files reopened"));
+    CHECK(lines_with(server.stderr_text(), "cannot reopen").empty());
+    CHECK(request(server.port(), get("/hello.txt?after")).status == 200);
+    CHECK(wait_for_file(access, "?after"));
+    CHECK(read_file(rotated).find("?after") == std::string::npos);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("access log: a request line that was never read is logged as \"-\"",
+          "[lifecycle][logs]") {
+    // As Apache logs it; nginx logs the raw bytes received. Never a request line the client did
+    // not send, such as "  HTTP/1.1" for garbage or a TLS handshake on the HTTP port.
+    Site site;
+    TestServer server({.root = site.dir.path()});
+    CHECK(request(server.port(), "GARBAGE\r\n\r\n").status == 400);
+    CHECK(request(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n")
+              .status == 414);
+    REQUIRE(server.wait_for_stdout("\" 414 "));
+    REQUIRE(server.wait_for_stdout("\" 400 "));
+    const std::string log = server.stdout_text();
+    CHECK(lines_with(log, "\"-\" 400 ").size() == 1);
+    CHECK(lines_with(log, "\"-\" 414 ").size() == 1);
+    CHECK(lines_with(log, "HTTP/1.1\" 4").empty());
+}
+
+TEST_CASE("check-config refuses what starting would refuse", "[lifecycle][startup]") {
+    // A configuration --check-config calls OK must not then fail to start: an unknown user (as
+    // root; `nginx -t` and `apachectl -t` refuse it too), a MIME types path that is a directory,
+    // one address twice. And "off" for the error log is refused, not a file named "off".
+    Site site;
+    TempDir conf;
+    auto check = [&](const std::string& json) {
+        return run_cgikitd(
+            {"--check-config", "--root", site.dir.path(), "--config", conf.write("c.json", json)});
+    };
+    auto mime_dir = check(R"({"mime": {"types_file": "/etc"}})");
+    CHECK(mime_dir.exit_code == 2);
+    CHECK(mime_dir.output.find("mime.types_file") != std::string::npos);
+    auto twice = check(R"({"listen": ["127.0.0.1:8081", "127.0.0.1:8081"]})");
+    CHECK(twice.exit_code == 2);
+    CHECK(twice.output.find("listen: 127.0.0.1:8081 is given twice") != std::string::npos);
+    auto error_off = check(R"({"logs": {"error": "off"}})");
+    CHECK(error_off.exit_code == 2);
+    CHECK(error_off.output.find("logs.error") != std::string::npos);
+    if (::geteuid() == 0) {
+        auto no_user = check(R"({"user": "no-such-user-cgikit"})");
+        CHECK(no_user.exit_code == 2);
+        CHECK(no_user.output.find("user: no such user 'no-such-user-cgikit'") != std::string::npos);
+    }
+}
+
+TEST_CASE("SIGPIPE never kills the server, not even before it serves", "[lifecycle]") {
+    // stderr (the error log) is a pipe whose reader is gone: the "listening on" line written
+    // during startup used to raise SIGPIPE before run() ignored it, and the server died silently.
+    Site site;
+    std::uint16_t port = 0;
+    {  // a free port: bound and released (the server cannot report an ephemeral one here)
+        int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        REQUIRE(::bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port = ntohs(addr.sin_port);
+        ::close(probe);
+    }
+    int pipe_fds[2];
+    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    ::close(pipe_fds[0]);  // nobody will ever read the error log
+    const std::string listen = "127.0.0.1:" + std::to_string(port);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(pipe_fds[1], STDERR_FILENO);
+        int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDOUT_FILENO);
+        ::execl(cgikitd_path().c_str(), "cgikitd", "--listen", listen.c_str(), "--root",
+                site.dir.path().c_str(), "--workers", "1", nullptr);
+        ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    int status = 0;
+    bool died = false;
+    bool served = eventually(
+        [&] {
+            died = ::waitpid(pid, &status, WNOHANG) == pid;
+            if (died) return true;  // nothing left to wait for
+            try {
+                return request(port, get("/hello.txt")).status == 200;
+            } catch (const std::runtime_error&) {
+                return false;
+            }
+        },
+        5s);
+    INFO("signal " << (died && WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    CHECK_FALSE(died);
+    CHECK(served);
+    if (!died) {
+        ::kill(pid, SIGTERM);
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    }
+}
+
+TEST_CASE("an access log on a full disk: lines dropped, said once, still serving",
+          "[lifecycle][logs]") {
+    // /dev/full fails every write with ENOSPC. The server must not block or stop, and the
+    // operator must learn that lines are lost (nginx logs its failed log writes too).
+    Site site;
+    TestServer server({.root = site.dir.path(), .extra_args = {"--access-log", "/dev/full"}});
+    for (int i = 0; i < 3; ++i)
+        CHECK(request(server.port(), get("/hello.txt", "Connection: close\r\n")).status == 200);
+    REQUIRE(server.wait_for_stderr("No space left on device"));
+    CHECK(lines_with(server.stderr_text(), "cannot write to log file /dev/full").size() == 1);
+    CHECK(server.stop() == 0);
 }

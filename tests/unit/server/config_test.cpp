@@ -392,6 +392,9 @@ TEST_CASE("wrong types and values are errors naming their JSON path", "[config]"
              {R"({"cgi": {"pass_env": [1]}})", "cgi.pass_env[0]"},
              {R"({"cgi": {"rlimits": {"cpu_seconds": -1}}})", "cgi.rlimits.cpu_seconds"},
              {R"({"cgi": {"output": {"max_header_fields": 0}}})", "cgi.output.max_header_fields"},
+             {R"({"logs": {"error": "off"}})", "logs.error"},
+             {R"({"cgi": {"max_redirects": 4294967296}})", "cgi.max_redirects"},
+             {R"({"cgi": {"max_redirects": 2147483648}})", "cgi.max_redirects"},
          }) {
         INFO(c.json);
         std::string error = json_error(c.json);
@@ -540,4 +543,19 @@ TEST_CASE("a config file with an error names the file and the key", "[config][cl
     CHECK(contains(flag_error({"--config", bad_json}), bad_json + ": not valid JSON"));
     std::string no_listen = dir.write("empty.json", R"({"listen": []})");
     CHECK(contains(flag_error({"--config", no_listen}), "listen"));
+}
+
+TEST_CASE("the same listen address twice is an error; port 0 may repeat", "[config][cli]") {
+    // It could only fail to bind at startup; --check-config must see it (Apache and nginx refuse).
+    CHECK(contains(flag_error({"--listen", "127.0.0.1:8081", "--listen", "127.0.0.1:8081"}),
+                   "listen: 127.0.0.1:8081 is given twice"));
+    CHECK(contains(flag_error({"--listen", "[::1]:8081", "--listen", "[0:0::1]:8081"}),
+                   "listen: [::1]:8081 is given twice"));
+    ScratchDir dir;
+    std::string twice = dir.write("twice.json", R"({"listen": ["0.0.0.0:80", "0.0.0.0:80"]})");
+    CHECK(contains(flag_error({"--config", twice}), "is given twice"));
+    CHECK(parse({"--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"}).config.listen.size() == 2);
+    CHECK(
+        parse({"--listen", "127.0.0.1:8081", "--listen", "127.0.0.2:8081"}).config.listen.size() ==
+        2);
 }

@@ -13,8 +13,10 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "config.hpp"
+#include "handlers/stderr_lines.hpp"
 #include "log.hpp"
 
 using cgikit::append_access_line;
@@ -218,4 +220,134 @@ TEST_CASE("LogFile: a path that cannot be opened is a ConfigError naming it", "[
     }
     CHECK(message.find("/nonexistent-dir/cgikit.log") != std::string::npos);
     CHECK_FALSE(log.enabled());
+}
+
+TEST_CASE("LogFile: hand_over_to gives a regular log file to the user, nothing else", "[log]") {
+    ScratchDir dir;
+    fs::path path = dir.path / "access.log";
+    LogFile log;
+    log.open(path.string(), STDOUT_FILENO);
+    LogFile device;  // /dev/null as a log: never chown a device
+    device.open("/dev/null", STDOUT_FILENO);
+    LogFile standard;
+    standard.open("-", STDOUT_FILENO);
+    struct stat st {};
+    if (::geteuid() != 0) {
+        // Only root may give a file away; giving it to its owner is allowed and changes nothing.
+        CHECK_FALSE(log.hand_over_to(::geteuid()));
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        CHECK(st.st_uid == ::geteuid());
+        return;
+    }
+    constexpr uid_t kNobody = 65534;
+    CHECK_FALSE(log.hand_over_to(kNobody));
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK(st.st_uid == kNobody);
+    CHECK(st.st_gid == ::getegid());  // group unchanged
+    CHECK_FALSE(device.hand_over_to(kNobody));
+    REQUIRE(::stat("/dev/null", &st) == 0);
+    CHECK(st.st_uid == 0);
+    CHECK_FALSE(standard.hand_over_to(kNobody));
+}
+
+TEST_CASE("a CGI stderr line is escaped exactly once in the error log", "[log]") {
+    // The splitter hands raw lines; format_error_line is the one place that escapes.
+    cgikit::handlers::StderrLineSplitter splitter(4096);
+    auto lines = splitter.feed("C:\\dir\tx\x1b[31m\n");
+    REQUIRE(lines.size() == 1);
+    std::string line = format_error_line("cgi", 7, "::1", "/cgi-bin/s: " + lines[0]);
+    CHECK(line.substr(20) == " [cgi] [req 7] [client ::1] /cgi-bin/s: C:\\\\dir\\x09x\\x1b[31m\n");
+}
+
+TEST_CASE("access lines: '-' for a request line that was never read", "[log]") {
+    // Garbage, a TLS handshake on the HTTP port, a 414 or a 408 mid-line: the method or the target
+    // is missing, and "  HTTP/1.1" would be a request the client never sent.
+    Request r = sample_request();
+    r.method.clear();
+    r.target.clear();
+    std::string line;
+    append_access_line(line, r, kNow, 400, 110);
+    CHECK(line.find("] \"-\" 400 110 \"") != std::string::npos);
+    r.method = "GET";  // a 414: the method was read, the target was too long
+    line.clear();
+    append_access_line(line, r, kNow, 414, 112);
+    CHECK(line.find("] \"-\" 414 112 \"") != std::string::npos);
+}
+
+TEST_CASE("LogFile: lines from several threads never interleave on a pipe", "[log]") {
+    // POSIX write(2): writes of at most PIPE_BUF bytes to a pipe are not interleaved with others;
+    // larger ones "may have data interleaved, on arbitrary boundaries". Each worker hands a batch
+    // of up to 64 KiB of access lines in one write: on a pipe (`-` under a supervisor) with a slow
+    // reader, two workers' batches used to interleave mid-line.
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    LogFile log;
+    log.open("-", fds[1]);
+    auto batch = [](char tag) {
+        std::string text;
+        for (int i = 0; text.size() < 200 * 1024; ++i)
+            text +=
+                std::string(1, tag) + " line " + std::to_string(i) + std::string(90, tag) + "\n";
+        return text;
+    };
+    const std::string a = batch('a'), b = batch('b');
+    std::thread writer_a([&] { log.write(a); });
+    std::thread writer_b([&] { log.write(b); });
+    std::string received;
+    char buf[512];
+    while (received.size() < a.size() + b.size()) {
+        ssize_t n = ::read(fds[0], buf, sizeof buf);  // a slow reader: the pipe stays full
+        REQUIRE(n > 0);
+        received.append(buf, static_cast<std::size_t>(n));
+    }
+    writer_a.join();
+    writer_b.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
+    std::istringstream lines(received);
+    std::string line;
+    std::size_t mixed = 0, count = 0;
+    while (std::getline(lines, line)) {
+        ++count;
+        if (line.find(line[0] == 'a' ? 'b' : 'a') != std::string::npos) ++mixed;
+    }
+    CHECK(count == static_cast<std::size_t>(std::count(a.begin(), a.end(), '\n')) * 2);
+    CHECK(mixed == 0);
+}
+
+TEST_CASE("LogFile: failing writes are reported once, and so is recovery", "[log]") {
+    // A full disk or a pipe nobody drains: lines are dropped (the server must not block or stop),
+    // and the error log says so once when it starts and once when writing works again.
+    int errors[2], access[2];
+    REQUIRE(::pipe2(errors, O_CLOEXEC | O_NONBLOCK) == 0);
+    REQUIRE(::pipe2(access, O_CLOEXEC | O_NONBLOCK) == 0);
+    LogFile error_log;
+    error_log.open("-", errors[1]);
+    LogFile log;
+    log.open("-", access[1]);
+    log.report_failures_to(&error_log);
+    const std::string line(100, 'x');
+    const std::size_t capacity = static_cast<std::size_t>(::fcntl(access[1], F_GETPIPE_SZ));
+    for (std::size_t i = 0; i < capacity / line.size() + 10; ++i)
+        log.write(line + "\n");  // the last ones meet a full pipe: EAGAIN
+    auto drain = [](int fd) {
+        std::string out;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0)
+            out.append(buf, static_cast<std::size_t>(n));
+        return out;
+    };
+    std::string reported = drain(errors[0]);
+    CHECK(std::count(reported.begin(), reported.end(), '\n') == 1);
+    CHECK(reported.find("[error] cannot write to log file -: Resource temporarily unavailable") !=
+          std::string::npos);
+    drain(access[0]);
+    log.write("again\n");
+    reported = drain(errors[0]);
+    CHECK(std::count(reported.begin(), reported.end(), '\n') == 1);
+    CHECK(reported.find("[notice] writing to log file - again") != std::string::npos);
+    CHECK(drain(access[0]) == "again\n");
+    for (int fd : {errors[0], errors[1], access[0], access[1]})
+        ::close(fd);
 }
