@@ -350,6 +350,24 @@ TEST_CASE("MultipartParser bounds filenames by max_filename_bytes (decoded)") {
     CHECK(error_of(body, Limits{.max_filename_bytes = 2}) == Errc::too_large);
 }
 
+// Windows (NTFS) and macOS (APFS) allow 255 UTF-16 units per file name, which a browser sends as up
+// to 765 UTF-8 bytes (a CJK character is one unit and three bytes). The default limit must not turn
+// such an upload into a 413 for the whole form; safe_basename() shortens the name for saving.
+TEST_CASE("MultipartParser takes the longest file name a browser sends by default") {
+    std::string name;
+    for (int i = 0; i < 255; ++i)
+        name += "\xe6\x97\xa5";  // U+65E5
+    REQUIRE(name.size() == 765);
+    const Outcome outcome = parse_every_way(
+        part({"Content-Disposition: form-data; name=\"f\"; filename=\"" + name + "\""}, "x") +
+            close(),
+        boundary);
+    REQUIRE_FALSE(outcome.error);
+    REQUIRE(outcome.collected.parts.size() == 1);
+    CHECK(outcome.collected.parts[0].headers.filename == name);
+    CHECK(Limits{}.max_filename_bytes >= 765);
+}
+
 TEST_CASE("MultipartParser bounds field values by max_field_bytes and files by max_file_bytes") {
     const std::string field_body = field("a", "12345") + close();
     CHECK_FALSE(parse_every_way(field_body, boundary, Limits{.max_field_bytes = 5}).error);
