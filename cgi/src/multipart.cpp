@@ -319,6 +319,7 @@ MultipartParser::MultipartParser(std::string_view boundary, MultipartHandler& ha
     delimiter_.append(boundary);
     // The body may open with "--boundary" (no preceding CRLF): scan as if after a CRLF.
     held_ = "\r\n";
+    held_implied_ = 2;
     // The scanner relies on the delimiter's only CR being its first byte.
     if (boundary.empty() || boundary.size() > max_boundary_bytes ||
         boundary.find_first_of("\r\n") != std::string_view::npos) {
@@ -329,6 +330,7 @@ MultipartParser::MultipartParser(std::string_view boundary, MultipartHandler& ha
 Error MultipartParser::fail(Error error) {
     state_ = State::failed;
     held_.clear();
+    held_implied_ = 0;
     error_ = std::move(error);
     return error_;
 }
@@ -404,8 +406,9 @@ Error MultipartParser::scan_content(std::string_view& input) {
             return {};
         }
         // Content after all. No delimiter starts inside held_: its only CR is its first byte.
-        std::string content = std::move(held_);
+        std::string content = held_.substr(held_implied_);
         held_.clear();
+        held_implied_ = 0;
         if (auto error = emit_data(content)) return error;
     }
 
@@ -422,6 +425,7 @@ Error MultipartParser::scan_content(std::string_view& input) {
             continue;
         }
         if (auto error = emit_data(input.substr(0, at))) return error;
+        held_implied_ = 0;
         if (available < delimiter.size()) {  // the input ends inside a possible delimiter
             held_.assign(cr, available);
         } else {
@@ -439,14 +443,16 @@ Error MultipartParser::scan_content(std::string_view& input) {
 Error MultipartParser::not_a_delimiter() {
     // "\r\n--boundary" followed by other bytes is content (it is not a delimiter line); the byte
     // that decided it was not consumed and is scanned as content next.
-    std::string content = std::move(held_);
+    std::string content = held_.substr(held_implied_);
     held_.clear();
+    held_implied_ = 0;
     state_ = in_part_ ? State::body : State::preamble;
     return emit_data(content);
 }
 
 Error MultipartParser::end_of_delimiter_line(State next) {
     held_.clear();
+    held_implied_ = 0;
     state_ = next;
     if (!in_part_) return {};
     in_part_ = false;
@@ -523,7 +529,11 @@ Error MultipartParser::begin_part() {
         std::string_view(held_).substr(0, held_.size() == 2 ? 0 : held_.size() - 4);
     PartHeaders part;
     if (auto error = parse_part_headers(block, limits_, part)) return error;
-    held_.clear();
+    // body-part := MIME-part-headers [CRLF *OCTET] (RFC 2046 §5.1.1): the empty line may be
+    // followed directly by "--boundary", the delimiter's CRLF being the header block's last one; a
+    // part with no content (Go's mime/multipart takes it too). Scan as if after a CRLF.
+    held_ = "\r\n";
+    held_implied_ = 2;
     ++parts_;
     in_part_ = true;
     part_bytes_ = 0;

@@ -24,10 +24,14 @@ constexpr bool is_ascii_alpha(char c) noexcept {
 
 // RFC 3875 §6.3.2: Location is an absolute URI (scheme ":" ..., RFC 3986 §3.1) or a local path
 // starting with one '/' ("//host" is a network-path reference), with no whitespace. Servers differ
-// on anything else: Apache passes "thanks.html" or "?page=2" on, cgikitd answers 502.
+// on anything else: Apache passes "thanks.html" or "?page=2" on, cgikitd answers 502. "/\host" is
+// no abs-path either ('\' is not a pchar), and browsers read it as "//host" (the WHATWG URL parser
+// takes '\' for '/' in http(s) URLs): an open redirect, so it is refused like "//host".
 bool is_cgi_location(std::string_view value) noexcept {
     if (value.find_first_of(" \t") != std::string_view::npos) return false;
-    if (value.starts_with('/')) return !value.starts_with("//");
+    if (value.starts_with('/')) {
+        return value.size() == 1 || (value[1] != '/' && value[1] != '\\');
+    }
     const std::size_t colon = value.find(':');
     if (colon == std::string_view::npos || colon == 0 || !is_ascii_alpha(value.front())) {
         return false;

@@ -38,12 +38,24 @@ bool is_domain_value(std::string_view domain) noexcept {
            domain.find("..") == std::string_view::npos;
 }
 
-// path-value (RFC 6265 §4.1.1): any CHAR except CTLs or ';'.
+// path-value (RFC 6265 §4.1.1): any CHAR except CTLs or ';'. It must also start with '/': user
+// agents ignore any other Path and store the cookie under the default path instead (§5.2.4), so a
+// later deletion with the same Path would miss it. Browsers ignore an attribute value over
+// kMaxCookieAttributeBytes (RFC 6265bis §5.6).
 bool is_path_value(std::string_view path) noexcept {
+    if (!path.starts_with('/') || path.size() > kMaxCookieAttributeBytes) return false;
     for (char c : path) {
         if (syntax::is_ctl(c) || c == ';' || static_cast<unsigned char>(c) >= 0x80) return false;
     }
     return true;
+}
+
+// The cookie name prefixes are matched case-insensitively by user agents (RFC 6265bis §5.7, the
+// storage model, as in Chrome, Firefox and Safari): "__HOST-id" without Secure is dropped as well,
+// and servers that compare names case-insensitively must not see it without the prefix's
+// guarantees.
+bool has_name_prefix(std::string_view name, std::string_view prefix) noexcept {
+    return name.size() >= prefix.size() && syntax::iequals(name.substr(0, prefix.size()), prefix);
 }
 
 Error refuse(std::string why) {
@@ -109,8 +121,10 @@ Error format_set_cookie(const SetCookie& cookie, std::string& out) {
     if (!cookie.domain.empty() && !is_domain_value(cookie.domain)) {
         return refuse("Domain of '" + cookie.name + "' is not a host name");
     }
-    if (!is_path_value(cookie.path)) {
-        return refuse("Path of '" + cookie.name + "' has a control byte, ';' or non-ASCII");
+    if (!cookie.path.empty() && !is_path_value(cookie.path)) {
+        return refuse("Path of '" + cookie.name +
+                      "' does not start with '/', is over 1024 bytes, or has a control byte, ';' "
+                      "or non-ASCII");
     }
     if (cookie.same_site == SameSite::none && !cookie.secure) {
         return refuse("SameSite=None on '" + cookie.name + "' requires Secure");
@@ -120,10 +134,11 @@ Error format_set_cookie(const SetCookie& cookie, std::string& out) {
     }
     // Name prefixes (RFC 6265bis §4.1.3): browsers drop such cookies unless these hold.
     const std::string_view name = cookie.name;
-    if ((name.starts_with("__Secure-") || name.starts_with("__Host-")) && !cookie.secure) {
+    const bool host_prefix = has_name_prefix(name, "__Host-");
+    if ((has_name_prefix(name, "__Secure-") || host_prefix) && !cookie.secure) {
         return refuse("cookie '" + cookie.name + "' has a __Secure-/__Host- prefix: needs Secure");
     }
-    if (name.starts_with("__Host-") && (!cookie.domain.empty() || cookie.path != "/")) {
+    if (host_prefix && (!cookie.domain.empty() || cookie.path != "/")) {
         return refuse("cookie '" + cookie.name +
                       "' has the __Host- prefix: needs Path=/, no Domain");
     }

@@ -20,8 +20,10 @@ struct Limits {
     // The header block of one multipart part: browsers send ~100-300 bytes; 16 KiB leaves room for
     // long filenames and extra headers while bounding the only part of multipart that is buffered.
     std::size_t max_part_header_bytes = std::size_t{16} << 10;
-    // A filename, decoded: 255 bytes is NAME_MAX on Linux and most file systems.
-    std::size_t max_filename_bytes = 255;
+    // A filename, decoded: NTFS and APFS allow 255 UTF-16 units, which browsers send as up to 765
+    // UTF-8 bytes (CJK: 3 bytes a unit), so 1 KiB refuses no real file's name (safe_basename cuts
+    // to Linux's 255-byte NAME_MAX for saving) while bounding what is kept per upload.
+    std::size_t max_filename_bytes = 1024;
     // One uploaded file's content: by default the body limit, i.e. no tighter bound of its own.
     std::size_t max_file_bytes = std::size_t{64} << 20;
     // An upload is kept in memory up to this size, then spooled to an unlinked temp file: 64 KiB

@@ -105,6 +105,10 @@ class MultipartParser {
     // preamble/body: a proper prefix of delimiter_ ending the input so far (not yet content);
     // after_delimiter..delimiter_cr: delimiter_ + the bytes after it; headers: the header block.
     std::string held_;
+    // How many leading bytes of held_ are the CRLF implied before the body and before each part's
+    // content (not input, so never content): RFC 2046 §5.1.1 lets "--boundary" open the body, and
+    // a part with no content at all end right after its header block's empty line.
+    std::size_t held_implied_ = 0;
     std::uint64_t total_bytes_ = 0;
     std::size_t parts_ = 0;
     std::uint64_t part_bytes_ = 0;

@@ -27,7 +27,7 @@ struct SetCookie {
     // Seconds until expiry; zero or negative deletes the cookie (written as Max-Age=0).
     std::optional<std::chrono::seconds> max_age;
     std::string domain;  // "" = host-only cookie
-    std::string path;    // "" = the default path (the request path's directory)
+    std::string path;  // "" = the default path (the request path's directory); else starts with '/'
     bool secure = false;
     bool http_only = false;
     SameSite same_site = SameSite::unset;
@@ -40,13 +40,16 @@ struct SetCookie {
 // Everything a browser accepts for one cookie (RFC 6265 §6.1: at least 4096 bytes per cookie):
 // name + value beyond this would be dropped silently, so the builder refuses it.
 inline constexpr std::size_t kMaxCookieNameValueBytes = 4096;
+// Browsers ignore a Path (or other attribute) value longer than this (RFC 6265bis §5.6).
+inline constexpr std::size_t kMaxCookieAttributeBytes = 1024;
 
 // The header value "name=value; Path=/; Secure; ...". Refused (Errc::internal_error, the
 // program's mistake) when: the name is not a token; the value has a byte outside cookie-octet
 // (CTLs, space, '"' other than enclosing quotes, ',', ';', '\\', non-ASCII); name + value exceed
-// kMaxCookieNameValueBytes; Domain is not a host name; Path has a CTL, ';' or non-ASCII byte;
-// SameSite=None or Partitioned without Secure; the __Secure- / __Host- name prefixes without what
-// they demand (RFC 6265bis §4.1.3).
+// kMaxCookieNameValueBytes; Domain is not a host name; Path does not start with '/', is over
+// kMaxCookieAttributeBytes, or has a CTL, ';' or non-ASCII byte; SameSite=None or Partitioned
+// without Secure; the __Secure- / __Host- name prefixes, in any case, without what they demand
+// (RFC 6265bis §4.1.3, matched case-insensitively by browsers).
 Error format_set_cookie(const SetCookie& cookie, std::string& out);
 
 // Percent-encodes every byte that is not a cookie-octet, and '%' itself, so that any string can be

@@ -203,14 +203,43 @@ TEST_CASE("MultipartParser keeps delimiter look-alikes in the content") {
     const std::string d = "\r\n--" + boundary;
     for (const std::string& content : std::vector<std::string>{
              d + "X", d + "-X", d + " X", d + " \t-", d + "\rX", d + " \r--", d + "\r" + d + "x",
-             "--" + boundary, "\r\n--" + boundary.substr(0, 10), "\r\n-\r\n--\r\n\r\r\n",
-             d.substr(0, 5) + d + "Y", std::string("\r"), std::string("\r\n"), d + "-" + d + "+"}) {
+             "--" + boundary + "X", "--" + boundary + "-", "--" + boundary + " x",
+             "\r\n--" + boundary.substr(0, 10), "\r\n-\r\n--\r\n\r\r\n", d.substr(0, 5) + d + "Y",
+             std::string("\r"), std::string("\r\n"), d + "-" + d + "+"}) {
         INFO("content: " << content);
         const Outcome outcome = parse_every_way(field("a", content) + close(), boundary);
         REQUIRE_FALSE(outcome.error);
         REQUIRE(outcome.collected.parts.size() == 1);
         CHECK(outcome.collected.parts[0].data == content);
     }
+}
+
+// RFC 2046 §5.1.1: body-part := MIME-part-headers [CRLF *OCTET], and the delimiter is CRLF
+// "--boundary": the header block's last CRLF may be the delimiter's, leaving a part with no content
+// at all. Go's mime/multipart takes it; the parser answered 400 ("truncated") before.
+TEST_CASE("MultipartParser takes a part that ends right after its header block") {
+    const std::string disposition = "Content-Disposition: form-data; name=";
+    const std::string empty_a = "--" + boundary + "\r\n" + disposition + "a\r\n\r\n--" + boundary;
+    const std::string part_b = disposition + "b\r\n\r\n2\r\n" + close();
+    for (const std::string& body : {empty_a + "\r\n" + part_b, empty_a + " \t\r\n" + part_b}) {
+        INFO(body);
+        const Outcome outcome = parse_every_way(body, boundary);
+        REQUIRE_FALSE(outcome.error);
+        REQUIRE(outcome.collected.parts.size() == 2);
+        CHECK(outcome.collected.parts[0].headers.name == "a");
+        CHECK(outcome.collected.parts[0].data.empty());
+        CHECK(outcome.collected.parts[1].headers.name == "b");
+        CHECK(outcome.collected.parts[1].data == "2");
+    }
+    const Outcome closed = parse_every_way(empty_a + "--\r\n", boundary);
+    REQUIRE_FALSE(closed.error);
+    REQUIRE(closed.collected.parts.size() == 1);
+    CHECK(closed.collected.parts[0].data.empty());
+    // Content that merely starts like a delimiter stays content.
+    const Outcome outcome = parse_every_way(empty_a + "-X\r\n" + close(), boundary);
+    REQUIRE_FALSE(outcome.error);
+    REQUIRE(outcome.collected.parts.size() == 1);
+    CHECK(outcome.collected.parts[0].data == "--" + boundary + "-X");
 }
 
 TEST_CASE("MultipartParser: a look-alike in the preamble is still preamble") {
@@ -348,6 +377,24 @@ TEST_CASE("MultipartParser bounds filenames by max_filename_bytes (decoded)") {
         part({"Content-Disposition: form-data; name=f; filename*=UTF-8''%41%42%43"}, "") + close();
     CHECK_FALSE(error_of(body, Limits{.max_filename_bytes = 3}));
     CHECK(error_of(body, Limits{.max_filename_bytes = 2}) == Errc::too_large);
+}
+
+// Windows (NTFS) and macOS (APFS) allow 255 UTF-16 units per file name, which a browser sends as up
+// to 765 UTF-8 bytes (a CJK character is one unit and three bytes). The default limit must not turn
+// such an upload into a 413 for the whole form; safe_basename() shortens the name for saving.
+TEST_CASE("MultipartParser takes the longest file name a browser sends by default") {
+    std::string name;
+    for (int i = 0; i < 255; ++i)
+        name += "\xe6\x97\xa5";  // U+65E5
+    REQUIRE(name.size() == 765);
+    const Outcome outcome = parse_every_way(
+        part({"Content-Disposition: form-data; name=\"f\"; filename=\"" + name + "\""}, "x") +
+            close(),
+        boundary);
+    REQUIRE_FALSE(outcome.error);
+    REQUIRE(outcome.collected.parts.size() == 1);
+    CHECK(outcome.collected.parts[0].headers.filename == name);
+    CHECK(Limits{}.max_filename_bytes >= 765);
 }
 
 TEST_CASE("MultipartParser bounds field values by max_field_bytes and files by max_file_bytes") {

@@ -275,6 +275,23 @@ TEST_CASE("response: Location must be an absolute URI or a local path", "[respon
     }
 }
 
+// Browsers parse "/\evil.example" as "//evil.example" (WHATWG URL Standard: in http(s) URLs '\' is
+// a path separator), so it would leave the site like the "//host" already refused; RFC 3875's
+// abs-path has no '\' (it is not a pchar). A backslash later in the path is harmless.
+TEST_CASE("response: Location starting with a slash and a backslash is refused", "[response]") {
+    for (const char* location : {"/\\evil.example/x", "/\\/evil.example", "/\\"}) {
+        INFO(location);
+        Response response([](std::string_view) { return true; });
+        CHECK(response.redirect(location, 303));
+        CHECK(response.set_header("Location", location));
+        CHECK(response.add_header("Location", location));
+        CHECK_FALSE(response.header("Location"));
+    }
+    Response response([](std::string_view) { return true; });
+    CHECK_FALSE(response.redirect("/a\\b?q=\\", 303));
+    CHECK(response.header("Location") == "/a\\b?q=\\");
+}
+
 // "Status: 200" next to a Location is no RFC 3875 response type, and servers disagree on it: Apache
 // makes it a 302 (or an internal redirect for a local path), cgikitd sends a 200 with an empty page
 // that browsers do not follow. A Location set by hand with status 200 goes out as a 302 (the client

@@ -128,6 +128,45 @@ TEST_CASE("set_cookie: __Secure- and __Host- prefixes", "[set_cookie]") {
     CHECK(refused(h));
 }
 
+// Browsers match the prefixes case-insensitively (RFC 6265bis §5.7; Chrome, Firefox, Safari):
+// "__HOST-id" without Secure would be dropped, and a server comparing names case-insensitively
+// would take it for the protected cookie.
+TEST_CASE("set_cookie: the name prefixes are matched in any case", "[set_cookie]") {
+    for (const char* name : {"__SECURE-id", "__secure-id", "__HOST-id", "__host-id", "__hOsT-id"}) {
+        INFO(name);
+        SetCookie c = cookie(name, "1");
+        CHECK(refused(c));
+        c.secure = true;
+        c.path = "/";
+        CHECK_FALSE(refused(c));
+    }
+    SetCookie h = cookie("__HOST-id", "1");
+    h.secure = true;
+    CHECK(refused(h));  // no Path=/
+    h.path = "/";
+    h.domain = "example.com";
+    CHECK(refused(h));
+    CHECK_FALSE(refused(cookie("__Hostess", "1")));  // no '-': not a prefix
+}
+
+// RFC 6265 §5.2.4: a Path that does not start with '/' is ignored by the user agent, which stores
+// the cookie under the default path, so a deletion with the same Path later misses it. RFC 6265bis
+// §5.6: attribute values over 1024 bytes are ignored too.
+TEST_CASE("set_cookie: Path must start with a slash and fit 1024 bytes", "[set_cookie]") {
+    SetCookie c = cookie("a", "1");
+    for (const char* path : {"app", "app/x", "?x", "%2Fapp"}) {
+        INFO(path);
+        c.path = path;
+        CHECK(refused(c));
+    }
+    c.path = "/" + std::string(1023, 'p');
+    CHECK(format(c).ends_with("; Path=" + c.path));
+    c.path += 'p';
+    CHECK(refused(c));
+    c.path = "";
+    CHECK(format(c) == "a=1");
+}
+
 TEST_CASE("set_cookie: deletion and non-positive Max-Age", "[set_cookie]") {
     CHECK(format(SetCookie::deletion("id")) ==
           "id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/");
