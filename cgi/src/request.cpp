@@ -310,6 +310,14 @@ Error Request::parse_meta(const RequestOptions& options) {
 
 Error Request::read_body(detail::BodySource& source, const RequestOptions& options) {
     if (options.body == BodyHandling::leave_unread) return {};
+    if (options.body == BodyHandling::parse && is_json_media_type(media_type_) &&
+        options.max_json_bytes < options.limits.max_body_bytes) {
+        // A body to be parsed as JSON is held to max_json_bytes, by the same checks (and the same
+        // 413) as any body to the body limit.
+        RequestOptions json_options = options;
+        json_options.limits.max_body_bytes = options.max_json_bytes;
+        return read_body(source, json_options);
+    }
     if (!body_runs_to_end_of_input(*this) && content_length_.value_or(0) == 0) return {};
     if (content_length_ && *content_length_ > options.limits.max_body_bytes) {
         return body_too_large(content_length_, options.limits);
