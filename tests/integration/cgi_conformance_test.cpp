@@ -1,12 +1,6 @@
 // CGI conformance over real sockets: cases where cgikitd once disagreed with RFC 3875 (and RFC
 // 9110/9112 for what reaches the client), each checked against the raw bytes a client receives.
 // Apache mod_cgi and lighttpd mod_cgi were run on the same scripts for comparison.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <cstdio>
-
 #include <catch2/catch.hpp>
 
 #include "cgi_support.hpp"
@@ -129,32 +123,6 @@ TEST_CASE("CGI conformance: with an absolute-form target, HTTP_HOST is the targe
     CHECK(env["REQUEST_URI"] == "http://www.example.org:99/cgi-bin/env.sh");
 }
 
-namespace {
-
-// True once the server side of the client's connection (`client_fd`, to `server_port` on
-// 127.0.0.1) holds no unread bytes: the server has read what was sent so far. Read from
-// /proc/net/tcp, so the test learns that the head was parsed without a reply to wait for.
-bool server_read_everything(int client_fd, std::uint16_t server_port) {
-    sockaddr_in local{};
-    socklen_t length = sizeof local;
-    if (::getsockname(client_fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
-    char wanted_local[16], wanted_remote[16];
-    std::snprintf(wanted_local, sizeof wanted_local, "0100007F:%04X", server_port);
-    std::snprintf(wanted_remote, sizeof wanted_remote, "0100007F:%04X", ntohs(local.sin_port));
-    std::ifstream table("/proc/net/tcp");
-    std::string line;
-    while (std::getline(table, line)) {
-        std::istringstream fields(line);
-        std::string slot, local_address, remote_address, state, queues;
-        fields >> slot >> local_address >> remote_address >> state >> queues;
-        if (local_address != wanted_local || remote_address != wanted_remote) continue;
-        return queues.ends_with(":00000000");  // tx_queue:rx_queue
-    }
-    return false;
-}
-
-}  // namespace
-
 TEST_CASE("CGI conformance: a script that appears while its body is read still gets the body",
           "[cgi][conformance][env]") {
     // The body is spooled when a CGI mapping claims the path, decided from the head; the script
@@ -171,7 +139,7 @@ TEST_CASE("CGI conformance: a script that appears while its body is read still g
 
     RawClient client(server.port());
     client.send("POST /cgi-bin/late.sh HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n");
-    REQUIRE(eventually([&] { return server_read_everything(client.fd(), server.port()); }));
+    REQUIRE(eventually([&] { return server_has_read_everything(client.fd(), server.port()); }));
     bin.write("late.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nwc -c\n", 0755);
     client.send("abcd");
     auto response = client.read_response();

@@ -233,24 +233,20 @@ TEST_CASE(
     Site site;
     site.dir.write("large.bin", std::string(4 * 1024 * 1024, 'L'));
     // One worker, so that once it has drained no other listener can still take a connection.
-    TestServer server({.root = site.dir.path(),
-                       .extra_args = {"--cgi-bin", "/cgi-bin/=" + fixtures_dir() + "/cgi-bin"},
-                       .workers = 1});
+    TestServer server({.root = site.dir.path(), .workers = 1});
 
     RawClient idle(server.port());
     idle.send(get("/hello.txt"));
     REQUIRE(idle.read_response());
 
-    // A request whose body is still coming. The interim 100 proves the server has parsed its head:
-    // bytes the server has not read yet when the signal arrives would make it look idle. (Only a
-    // script that reads the body gets a 100; a static file is answered at once.)
+    // A request whose body is still coming; the server has read (and parsed) its head once its
+    // receive queue is empty: bytes it has not read yet when the signal arrives would make the
+    // connection look idle. A static target, not a CGI script: ThreadSanitizer reports a false
+    // race at the workers' destruction after any CGI spawn (the child shares the worker's memory
+    // until exec, and runs instrumented code as that thread), and this test stops gracefully.
     RawClient half(server.port());
-    half.send(
-        "POST /cgi-bin/stdin_len.sh HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-        "Content-Length: 4\r\n\r\n");
-    auto interim = half.read_response(false, 2s);
-    REQUIRE(interim);
-    REQUIRE(interim->status == 100);
+    half.send("POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n");
+    REQUIRE(eventually([&] { return server_has_read_everything(half.fd(), server.port()); }));
 
     RawClient download(server.port());  // a response much larger than the socket buffers
     download.send(get("/large.bin"));
@@ -278,8 +274,7 @@ TEST_CASE(
     half.send("body");
     auto finished = half.read_response(false, 2s);
     REQUIRE(finished);
-    CHECK(finished->status == 200);
-    CHECK(finished->body == "4\n");
+    CHECK(finished->status == 405);
     CHECK(finished->header("Connection") == "close");
     CHECK(half.closed_by_server(2s));
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -406,6 +407,25 @@ std::optional<std::string> RawClient::read_until_close(std::chrono::milliseconds
 
 bool RawClient::closed_by_server(std::chrono::milliseconds timeout) {
     return read_until_close(timeout).has_value();
+}
+
+bool server_has_read_everything(int client_fd, std::uint16_t server_port) {
+    sockaddr_in local{};
+    socklen_t length = sizeof local;
+    if (::getsockname(client_fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
+    char wanted_local[16], wanted_remote[16];
+    std::snprintf(wanted_local, sizeof wanted_local, "0100007F:%04X", server_port);
+    std::snprintf(wanted_remote, sizeof wanted_remote, "0100007F:%04X", ntohs(local.sin_port));
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local_address, remote_address, state, queues;
+        fields >> slot >> local_address >> remote_address >> state >> queues;
+        if (local_address != wanted_local || remote_address != wanted_remote) continue;
+        return queues.ends_with(":00000000");  // tx_queue:rx_queue
+    }
+    return false;
 }
 
 HttpResponse request(std::uint16_t port, const std::string& raw_request, bool head_request) {

@@ -127,6 +127,11 @@ class RawClient {
     bool eof_ = false;
 };
 
+// True once the server side of the client's connection (`client_fd`, to `server_port` on
+// 127.0.0.1) holds no unread bytes: the server has read what was sent so far. Read from
+// /proc/net/tcp, so a test learns that a head was parsed without a reply to wait for.
+bool server_has_read_everything(int client_fd, std::uint16_t server_port);
+
 // One request on a new connection: convenience for the common case.
 HttpResponse request(std::uint16_t port, const std::string& raw_request, bool head_request = false);
 
