@@ -66,9 +66,10 @@ struct RequestOptions {
     // JSON bodies nested deeper than this are refused (400): nlohmann::json serialises and compares
     // recursively, so a "[[[[..." body of max_body_bytes could otherwise exhaust the stack.
     std::size_t max_json_depth = 256;
-    // JSON bodies longer than this are refused (413) before they are read: the parsed tree takes
-    // up to ~16 times its text (a "[0,0,..." body of the 64 MiB body limit would take ~512 MiB),
-    // and 1 MiB is far above what forms and API calls post. Raise it for bulk JSON uploads.
+    // JSON bodies longer than this are refused (413) before they are read: the parsed tree can be
+    // many times its text (an estimate, not a measurement: "0," is 2 bytes of text and a 16-byte
+    // nlohmann::json element, up to twice that with vector growth, so ~8-16x), and 1 MiB is far
+    // above what forms and API calls post. Raise it for bulk JSON uploads.
     std::size_t max_json_bytes = std::size_t{1} << 20;
 };
 
