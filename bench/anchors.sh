@@ -14,6 +14,9 @@
 #            EnableSendfile On, MaxKeepAliveRequests 0.  (With 2 x 25 or 2 x 32
 #            threads, event closes keep-alive connections whenever all threads
 #            of one process are busy, and wrk logs read errors at -c50.)
+#   floor    bench/static_floor: recv + send of a prepared 1 KiB response per request and
+#            nothing else, the least any server pays on s1k_ka here (not in the default list;
+#            it answers s1k_ka only, every other workload is n/a)
 #   cgikitd  $CGIKITD_CMD, by default (bench/lib.sh):
 #              build/server/cgikitd --listen 127.0.0.1:{port} --root {docroot}
 #                --cgi-bin /cgi-bin/={cgidir} --workers 1 --access-log off
@@ -245,6 +248,8 @@ ScriptAlias /cgi-bin/ "$WORK/cgi-bin/"
 </Directory>
 EOF
     cmd=(apache2 -DFOREGROUND -d "$d" -f "$d/apache2.conf") ;;
+  floor)
+    cmd=("$BIN/static_floor" "$port" "$WORK/www/1k.bin") ;;
   "$OURS_NAME")
     [[ -n ${OURS_CMD:-} ]] || { echo "peer $peer needs OURS_CMD" >&2; return 1; }
     local c=$OURS_CMD

@@ -2,7 +2,8 @@
 #
 # Sets BENCH (this directory), REPO (the checkout), BUILD (cgikitd's build dir: $BUILD or build/),
 # BIN (where the bench's own programs are built: bench/results/bin) and provides:
-#   bench_build_tools     builds fixed_load, malloc_count.so, spawn_floor and the CGI programs of cgi/
+#   bench_build_tools     builds fixed_load, malloc_count.so, spawn_floor, static_floor and the CGI
+#                         programs of cgi/
 #   bench_build_cgikitd   builds cgikitd and the C++ example hello (Release) if missing
 #   bench_build_examples_static  $BIN/hello-cgikit (the project's cgi-bin/hello) and
 #                         $BIN/hello-cgikit-static (the same source and library, linked -static)
@@ -28,6 +29,8 @@ bench_build_tools() {
     cc "${cflags[@]}" -shared -fPIC -o "$BIN/malloc_count.so" "$BENCH/malloc_count.c"
   [[ $BIN/spawn_floor -nt $BENCH/spawn_floor/spawn_floor.c ]] ||
     cc "${cflags[@]}" -o "$BIN/spawn_floor" "$BENCH/spawn_floor/spawn_floor.c"
+  [[ $BIN/static_floor -nt $BENCH/static_floor/static_floor.c ]] ||
+    cc "${cflags[@]}" -o "$BIN/static_floor" "$BENCH/static_floor/static_floor.c"
 }
 
 # Builds cgikitd and the example CGI programs in $BUILD (configured as Release if new).
