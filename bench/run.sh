@@ -152,7 +152,7 @@ floor=$(awk '{ print $((NF + 1) / 2) }' <<<"$floor_samples")  # the median (the 
     NR == 1 { next }
     $5 != "" {
       k = $2 SUBSEP $3; n[k]++
-      v["req_s", k] += $5; v["mib_s", k] += $6; v["cpu_us", k] += $15
+      v["req_s", k] += $5; v["mib_s", k] += $6; v["cpu_us", k] += $15; v["cli", k] += $14
       if ($9 > p99[k]) p99[k] = $9
       v["p50", k] += $7
       if ($17 > 0) rss[$2] = $17
@@ -177,6 +177,8 @@ floor=$(awk '{ print $((NF + 1) / 2) }' <<<"$floor_samples")  # the median (the 
         if (p == target_peer && r > 0) {
           ok = (target_op == "<=") ? r <= target_x : r >= target_x
           verdict = sprintf("%s %sx %s: %s", target_op, target_x, p, ok ? "ok" : "MISS")
+          # the CPU of wrk >= 95 % busy on average for both: the client set the pace, not the servers
+          if (mean("cli", "cgikitd", wl) >= 95 && mean("cli", p, wl) >= 95) verdict = verdict " (client-bound)"
         }
       }
       if (any) print line "  " verdict
@@ -227,7 +229,8 @@ floor=$(awk '{ print $((NF + 1) / 2) }' <<<"$floor_samples")  # the median (the 
             "CGI req/s", a[6], a[5], a[6] / a[5]
       }
       print "(ratio = cgikitd / peer; cpu us/req = busy time of CPU 0 per request: server, CGI children"
-      print " and kernel work there; RSS = the server process tree after the runs)"
+      print " and kernel work there; RSS = the server process tree after the runs; client-bound = wrk"
+      print " was >= 95 % busy in both runs, so the figure is the limit of wrk more than the servers)"
     }' "$OUT/anchors/anchors.csv"
 } | tee "$OUT/table.txt"
 
