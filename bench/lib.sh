@@ -4,6 +4,7 @@
 # Sets BENCH (this directory), REPO (the checkout), BUILD (cgikitd's build dir: $BUILD or build/),
 # BIN (where the bench's own programs are built: bench/results/bin) and provides:
 #   bench_build_tools     builds fixed_load, malloc_count.so, spawn_floor and the CGI programs of cgi/
+#   bench_build TARGET... builds TARGETs in $BUILD (configured as Release if new)
 #   bench_build_cgikitd   builds cgikitd and the C++ example hello (Release) if missing
 #   bench_build_examples_static  $BIN/hello-cgikit (the project's cgi-bin/hello) and
 #                         $BIN/hello-cgikit-static (the same source and library, linked -static)
@@ -41,8 +42,10 @@ bench_build_tools() {
     cc "${cflags[@]}" -o "$BIN/spawn_floor" "$BENCH/spawn_floor/spawn_floor.c"
 }
 
-# Builds cgikitd and the example CGI programs in $BUILD (configured as Release if new).
-bench_build_cgikitd() {
+# bench_build TARGET...: builds the CMake TARGETs in $BUILD, configured as Release if new; warns
+# when $BUILD is not a plain Release build (a Debug or sanitizer build's figures compare with
+# nothing).
+bench_build() {
   if [[ ! -f $BUILD/CMakeCache.txt ]]; then
     cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
@@ -50,8 +53,11 @@ bench_build_cgikitd() {
      grep -q '^CGIKIT_SANITIZE:STRING=.\+$' "$BUILD/CMakeCache.txt"; then
     echo "warning: $BUILD is not a plain Release build: its numbers are not comparable" >&2
   fi
-  cmake --build "$BUILD" --target cgikitd cgikit_examples >/dev/null
+  cmake --build "$BUILD" --target "$@" >/dev/null
 }
+
+# Builds cgikitd and the example CGI programs in $BUILD.
+bench_build_cgikitd() { bench_build cgikitd cgikit_examples; }
 
 # Our C++ hello as the project builds it (dynamic libstdc++/glibc) and linked statically, to
 # measure what the dynamic loader costs per CGI spawn. Needs $BUILD/cgi/libcgikit.a.
