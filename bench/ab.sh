@@ -17,18 +17,10 @@ MODE=${MODE:-close}
 CONNS=${CONNS:-50}
 SECS=${SECS:-4}
 ROUNDS=${ROUNDS:-2}
-for b in wrk taskset; do
-  command -v $b >/dev/null || { echo "ab: missing $b: run bench/setup.sh" >&2; exit 1; }
-done
+bench_require ab wrk taskset
 bench_build_tools
-work=$(mktemp -d /tmp/bench-ab.XXXXXX)
-pid=""
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-bench_fixture "$work" >/dev/null
+bench_workdir ab
+bench_fixture "$WORK" >/dev/null
 hargs=()
 [[ $MODE == close ]] && hargs=(-H "Connection: close")
 ticks=$(getconf CLK_TCK)
@@ -36,15 +28,12 @@ ticks=$(getconf CLK_TCK)
 for ((round = 1; round <= ROUNDS; round++)); do
   for bin in "$@"; do
     port=$(free_port 19900)
-    cmd=$(CGIKITD=$bin cgikitd_cmd)
-    cmd=${cmd//\{port\}/$port}; cmd=${cmd//\{docroot\}/$work/www}; cmd=${cmd//\{cgidir\}/$work/cgi-bin}
-    taskset -c 0 $cmd > "$work/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do grep -qs 'listening on' "$work/server.log" && break; sleep 0.1; done
-    c0=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat")
+    bench_start_cgikitd ab 0 "$port" "$(CGIKITD=$bin cgikitd_cmd)"
+    pid=$BENCH_PID
+    c0=$(proc_cpu_ticks "$pid")
     out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" "${hargs[@]}" --latency "http://127.0.0.1:$port$PATH_")
-    c1=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat")
-    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+    c1=$(proc_cpu_ticks "$pid")
+    bench_stop "$pid"
     awk -v bin="$bin" -v round="$round" -v t=$((c1 - c0)) -v hz="$ticks" -v s="$SECS" '
       /^Requests\/sec/ { r = $2 } $1 == "99%" { p99 = $2 }
       END { printf "round %d  %-40s %9.0f req/s  p99 %-9s %7.1f us CPU/req\n", round, bin, r, p99, t / hz * 1e6 / (r * s) }' <<<"$out"

@@ -73,7 +73,7 @@ WORKLOADS=${WORKLOADS:-"s1k_ka s1k_close s64k_ka s1m_ka cgi_ka cgi_c1 cgimusl_ka
 RESULTS=${RESULTS:-$HERE/results/anchors-$(date +%Y%m%d-%H%M%S)}
 CLK_TCK=$(getconf CLK_TCK)
 
-for b in wrk taskset curl ss; do command -v $b >/dev/null || { echo "missing $b: run bench/setup.sh" >&2; exit 1; }; done
+bench_require anchors wrk taskset curl ss
 bench_build_tools
 if [[ " $PEERS " == *" cgikitd "* && -z ${CGIKITD_CMD:-} ]]; then bench_build_cgikitd; fi
 # Peers that are not installed are left out (noted), so that a partial setup still runs.
@@ -94,35 +94,27 @@ PEERS=${available[*]}
 mkdir -p "$RESULTS/wrk" "$RESULTS/logs"
 
 # ---------------------------------------------------------------- the fixture
-WORK=$(mktemp -d /tmp/bench-anchors.XXXXXX)
-bench_fixture "$WORK"
-
-SERVER_PID=""
-cleanup() {
-  if [[ -n $SERVER_PID ]]; then stop_server; fi
-  for d in "$WORK"/*/; do                # keep the servers' logs
+keep_logs() {                            # the servers' logs, after they have stopped
+  local d n f
+  for d in "$WORK"/*/; do
     n=$(basename "$d"); [[ $n == www || $n == cgi-bin ]] && continue
     for f in "$d"/*.log; do [[ -e $f ]] && cp "$f" "$RESULTS/logs/$n-$(basename "$f")"; done
   done
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
+bench_workdir anchors keep_logs          # its EXIT trap stops the server still running, if any
 trap 'exit 130' INT TERM
+bench_fixture "$WORK"
+
+SERVER_PID=""
 
 # ------------------------------------------------------- process-tree helpers
-tree_pids() {                            # $1 and all its descendants
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { kids[$2] = kids[$2] " " $1 }
-    END { q[1] = root; n = 1; for (i = 1; i <= n; i++) { print q[i];
-          m = split(kids[q[i]], k, " "); for (j = 1; j <= m; j++) q[++n] = k[j] } }'
-}
 mem_kib() {                              # "nprocs rss_kib pss_kib" of the tree
   local n=0 rss=0 pss=0 p v
   for p in $(tree_pids "$1"); do
-    v=$(awk '/^VmRSS:/ {print $2}' /proc/$p/status 2>/dev/null) || continue
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
     [[ -n $v ]] || continue
     n=$((n + 1)); rss=$((rss + v))
-    v=$(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0)
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
     pss=$((pss + ${v:-0}))
   done
   echo "$n $rss $pss"
@@ -135,12 +127,6 @@ busy_pct() {                             # two cpu_snap outputs -> "srv% cli% sr
     'BEGIN { printf "%.0f %.0f %d", st ? 100 * sb / st : 0, ct ? 100 * cb / ct : 0, sb }'
 }
 
-free_port() {
-  local p=$1
-  while ss -Hltn "( sport = :$p )" | grep -q .; do p=$((p + 1)); done
-  echo $p
-}
-
 # ------------------------------------------------------------ peers' configs
 start_server() {                         # $1 = peer, $2 = port; sets SERVER_PID
   local peer=$1 port=$2 d="$WORK/$1"
@@ -148,35 +134,7 @@ start_server() {                         # $1 = peer, $2 = port; sets SERVER_PID
   local -a cmd
   case $peer in
   nginx)
-    cat > "$d/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-user www-data www-data;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-    types { application/octet-stream bin; text/html html; }
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    keepalive_timeout 65;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        server_name 127.0.0.1;
-        root $WORK/www;
-        location / { }
-    }
-}
-EOF
+    bench_nginx_conf "$d" "$port" "$WORK/www" 1
     cmd=(nginx -p "$d" -c "$d/nginx.conf") ;;
   lighttpd)
     cat > "$d/lighttpd.conf" <<EOF
@@ -252,23 +210,22 @@ EOF
     cmd=("$BIN/static_floor" "$port" "$WORK/www/1k.bin") ;;
   "$OURS_NAME")
     [[ -n ${OURS_CMD:-} ]] || { echo "peer $peer needs OURS_CMD" >&2; return 1; }
-    local c=$OURS_CMD
-    c=${c//\{port\}/$port}; c=${c//\{docroot\}/$WORK/www}
-    c=${c//\{cgidir\}/$WORK/cgi-bin}; c=${c//\{workdir\}/$d}
+    local c
+    c=$(fill_placeholders "$OURS_CMD" "$port" "$WORK" "$d")
     echo "$c" > "$d/cmdline"
     cmd=(bash -c "exec $c") ;;
   *) echo "unknown peer $peer" >&2; return 1 ;;
   esac
-  # taskset exec()s the server, so $! is the server's own PID.
-  taskset -c "$SERVER_CPU" "${cmd[@]}" > "$d/server.log" 2>&1 < /dev/null &
-  SERVER_PID=$!
-  local i
-  for i in $(seq 100); do                # up to 10 s to answer
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "$peer died at start-up:"; tail -5 "$d/server.log" "$d/error.log" 2>/dev/null; SERVER_PID=""; return 1; } >&2
-    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/1k.bin" || true) == 200 ]] && break
-    sleep 0.1
-  done
-  [[ $i -lt 100 ]] || echo "  warning: $peer did not answer GET /1k.bin with 200 within 10 s" >&2
+  bench_start "$d/server.log" "$SERVER_CPU" "${cmd[@]}"
+  SERVER_PID=$BENCH_PID
+  local ready=0
+  bench_wait_ready "$SERVER_PID" "$port" /1k.bin || ready=$?
+  if ((ready == 1)); then
+    { echo "$peer died at start-up:"; tail -5 "$d/server.log" "$d/error.log" 2>/dev/null; } >&2
+    stop_server
+    return 1
+  fi
+  ((ready == 0)) || echo "  warning: $peer did not answer GET /1k.bin with 200 within 10 s" >&2
   # Safety: every listening socket of the server tree must be on 127.0.0.1.
   local pids re bad
   pids=$(tree_pids "$SERVER_PID" | paste -sd'|')
@@ -278,17 +235,7 @@ EOF
 }
 
 stop_server() {                          # SIGTERM the server, then SIGKILL stragglers, by PID
-  local pids p i
-  pids=$(tree_pids "$SERVER_PID")
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for i in $(seq 100); do
-    local alive=0
-    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-  done
-  for p in $pids; do kill -KILL "$p" 2>/dev/null && echo "  (SIGKILL $p)" >&2 || true; done
-  wait "$SERVER_PID" 2>/dev/null || true
+  bench_stop "$SERVER_PID"
   SERVER_PID=""
 }
 

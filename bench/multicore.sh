@@ -23,18 +23,10 @@ ROUNDS=${ROUNDS:-3}
 
 bench_build_tools
 bench_build_cgikitd
-work=$(mktemp -d /tmp/bench-multicore.XXXXXX)
-server_pid=""
-cleanup() {
-  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-bench_fixture "$work" >/dev/null
+bench_workdir multicore
+bench_fixture "$WORK" >/dev/null
 
 ticks=$(getconf CLK_TCK)
-# utime + stime + cutime + cstime (fields 14-17 of /proc/PID/stat; the comm field has no spaces).
-cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 
 # Voluntary context switches of all the server's threads: how often a worker ran out of ready
 # connections and slept in epoll_wait (the cost a second worker adds when the client is the
@@ -42,36 +34,29 @@ cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 voluntary_switches() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s }'; }
 
 # One measurement; sets us_per_request and sleeps_per_request (no subshell, so that the EXIT trap
-# still knows server_pid).
+# still knows the server).
 measure() {
-  local workload=$1 workers=$2 path n port cmd before after vcs_before vcs_after
+  local workload=$1 workers=$2 path n port cmd server_pid before after vcs_before vcs_after
   case $workload in
     s1k_ka) path=/1k.bin n=$N_STATIC ;;
     cgi_ka) path=/cgi-bin/hello n=$N_CGI ;;
     *) echo "multicore: unknown workload $workload" >&2; exit 2 ;;
   esac
   port=$(free_port 18300)
-  cmd=$(cgikitd_cmd)
-  cmd=${cmd//--workers 1/--workers $workers}
-  cmd=${cmd//\{port\}/$port}
-  cmd=${cmd//\{docroot\}/$work/www}
-  cmd=${cmd//\{cgidir\}/$work/cgi-bin}
-  $cmd --error-log "$work/error.log" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port$path" && break
-    sleep 0.05
-  done
+  cmd=$(fill_placeholders "$(cgikitd_cmd)" "$port" "$WORK")
+  # shellcheck disable=SC2086  # a command line, split into words
+  bench_start "$WORK/server.log" - ${cmd//--workers 1/--workers $workers} --error-log "$WORK/error.log"
+  server_pid=$BENCH_PID
+  bench_wait_ready "$server_pid" "$port" "$path" ||
+    { echo "multicore: cgikitd did not answer on port $port: $(cat "$WORK/server.log")" >&2; exit 1; }
   # Warm-up (page cache, the open-file cache, the dynamic loader's caches), not measured.
   "$BIN/fixed_load" -n $((n / 10 + 1)) -c "$CONNS" "127.0.0.1:$port" "$path" >/dev/null
-  before=$(cpu_ticks "$server_pid")
+  before=$(proc_cpu_ticks "$server_pid")
   vcs_before=$(voluntary_switches "$server_pid")
-  "$BIN/fixed_load" -n "$n" -c "$CONNS" "127.0.0.1:$port" "$path" > "$work/load.txt"
-  after=$(cpu_ticks "$server_pid")
+  "$BIN/fixed_load" -n "$n" -c "$CONNS" "127.0.0.1:$port" "$path" > "$WORK/load.txt"
+  after=$(proc_cpu_ticks "$server_pid")
   vcs_after=$(voluntary_switches "$server_pid")
-  kill "$server_pid"
-  wait "$server_pid" || true
-  server_pid=""
+  bench_stop "$server_pid"
   us_per_request=$(awk -v d=$((after - before)) -v t="$ticks" -v n="$n" 'BEGIN { printf "%.1f", d / t * 1e6 / n }')
   sleeps_per_request=$(awk -v v=$((vcs_after - vcs_before)) -v n="$n" 'BEGIN { printf "%.3f", v / n }')
 }
@@ -87,7 +72,7 @@ for workload in $WORKLOADS; do
       measure "$workload" "$workers"
       samples[$workload,$workers]+="$us_per_request "
       printf "%-8s workers=%d round %d  %8s us CPU per request  %6s sleeps per request  (%s)\n" \
-        "$workload" "$workers" "$round" "$us_per_request" "$sleeps_per_request" "$(cat "$work/load.txt")"
+        "$workload" "$workers" "$round" "$us_per_request" "$sleeps_per_request" "$(cat "$WORK/load.txt")"
     done
   done
 done

@@ -51,13 +51,7 @@ bench_build_tools
 [[ -x ${CGIKITD:-$BUILD/server/cgikitd} ]] || bench_build_cgikitd
 mkdir -p "$OUT"
 
-WORK=$(mktemp -d /tmp/bench-profile.XXXXXX)
-SERVER_PID=""
-cleanup() {
-  if [[ -n $SERVER_PID ]]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir profile
 bench_fixture "$WORK"
 mkdir -p "$WORK/out"
 chmod 777 "$WORK/out"  # the tools write here as the server's user
@@ -80,22 +74,17 @@ run_server() {
   local tool=$1 tag=$2 n=$3 wl=$4 path conns close size port cmd log=$WORK/out/$2.log
   read -r path conns close size <<<"$(workload_def "$wl")"
   port=$(free_port 19500)
-  cmd=$(cgikitd_cmd)
-  cmd=${cmd//\{port\}/$port}; cmd=${cmd//\{docroot\}/$WORK/www}; cmd=${cmd//\{cgidir\}/$WORK/cgi-bin}
+  cmd=$(fill_placeholders "$(cgikitd_cmd)" "$port" "$WORK")
   local -a pre=() env=()
   case $tool in
   callgrind) pre=(valgrind --tool=callgrind --callgrind-out-file="$WORK/out/$tag.cg") ;;
   malloc)    env=(MALLOC_COUNT_OUT="$WORK/out/$tag.mc" LD_PRELOAD="$BIN/malloc_count.so") ;;
   cpu)       ;;
   esac
-  "${as_server_user[@]}" env "${env[@]}" "${pre[@]}" $cmd > "$log" 2>&1 &
-  SERVER_PID=$!
-  local i
-  for i in $(seq 300); do
-    grep -qs 'listening on' "$log" && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "profile: server died:" >&2; cat "$log" >&2; exit 1; }
-    sleep 0.1
-  done
+  # shellcheck disable=SC2086  # a command line, split into words
+  bench_start "$log" - "${as_server_user[@]}" env "${env[@]}" "${pre[@]}" $cmd
+  SERVER_PID=$BENCH_PID
+  bench_wait_listening "$SERVER_PID" "$log" 30 || { echo "profile: server died:" >&2; cat "$log" >&2; exit 1; }
   local -a args=(-n "$n" -c "$conns" -s "$size")
   [[ $close == close ]] && args+=(-C)
   local perf_pid=""
@@ -111,9 +100,8 @@ run_server() {
     { echo "profile: $wl: errors: $(cat "$WORK/out/$tag.load")" >&2; }
   if [[ $tool == cpu ]]; then echo $(( $(proc_cpu_ns "$SERVER_PID") - t0 )) > "$WORK/out/$tag.cpu"; fi
   if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
-  kill -TERM "$SERVER_PID"
-  wait "$SERVER_PID" || true
-  SERVER_PID=""
+  # Under valgrind the server takes a while to write its output once it has stopped.
+  bench_stop "$SERVER_PID" 120
 }
 
 # CPU time (ns) of a process and all its threads so far, without its children: schedstat's

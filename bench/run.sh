@@ -99,15 +99,11 @@ if ((IDLE_CONNS > 0)); then
   if (($(ulimit -Hn) < need)) || ! ulimit -n "$need" 2>/dev/null; then
     echo "  skipped: the descriptor limit is below $need" >&2
   else
-    work=$(mktemp -d /tmp/bench-idle.XXXXXX)
-    bench_fixture "$work"
+    bench_workdir idle
+    bench_fixture "$WORK"
     port=$(free_port 19700)
-    cmd=${CGIKITD_CMD:-$(cgikitd_cmd)}
-    cmd=${cmd//\{port\}/$port}; cmd=${cmd//\{docroot\}/$work/www}; cmd=${cmd//\{cgidir\}/$work/cgi-bin}
-    cmd=${cmd//\{workdir\}/$work}
-    $cmd > "$work/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do grep -qs 'listening on' "$work/server.log" && break; sleep 0.1; done
+    bench_start_cgikitd bench - "$port" "${CGIKITD_CMD:-}"
+    pid=$BENCH_PID
     "$BIN/fixed_load" -n 100 -s 1024 "127.0.0.1:$port" /1k.bin > /dev/null  # warm
     cgi_rate() {
       "$BIN/fixed_load" -n 2000 -s 6 "127.0.0.1:$port" /cgi-bin/hello-musl |
@@ -115,16 +111,17 @@ if ((IDLE_CONNS > 0)); then
     }
     cgi0=$(cgi_rate)
     rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-    fifo=$work/load.out
+    fifo=$WORK/load.out
     "$BIN/fixed_load" -n "$IDLE_CONNS" -c "$IDLE_CONNS" -s 1024 -w 8 "127.0.0.1:$port" /1k.bin > "$fifo" &
     load=$!
+    bench_track "$load"
     for _ in $(seq 300); do grep -qs '^ready' "$fifo" && break; sleep 0.1; done
     sleep 0.5
     rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
     cgi1=$(cgi_rate)
     wait "$load" || echo "  some idle-connection requests failed: $(tail -1 "$fifo")" >&2
-    kill -TERM "$pid"; wait "$pid" || true
-    rm -rf "$work"
+    bench_forget "$load"
+    bench_stop "$pid"
     idle_line="idle $IDLE_CONNS $rss0 $rss1 ${cgi0:-0} ${cgi1:-0}"
     echo "$idle_line" > "$OUT/idle.txt"
     awk -v n="$IDLE_CONNS" -v a="$rss0" -v b="$rss1" 'BEGIN {

@@ -14,10 +14,10 @@
 # (default 1 + 5) and every process the script starts is stopped by its PID. Output: a Markdown
 # table on stdout, also kept in bench/echo/results/.
 set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILD:-$root/build}
-[[ $build = /* ]] || build=$root/$build
+root=$REPO
+build=$BUILD
 models=${MODELS:-iterative threads fork event}
 clients_list=${CLIENTS:-1 50 500}
 session=${SESSION:-10}
@@ -37,14 +37,7 @@ if [[ -n ${ECHO_BENCH_SESSION:-} ]]; then
 fi
 
 # ---- build: the server (Release) and the load generator over the same socket library ---------
-if [[ ! -f $build/CMakeCache.txt ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-if ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-   grep -q '^CGIKIT_SANITIZE:STRING=.\+$' "$build/CMakeCache.txt"; then
-  echo "warning: $build is not a plain Release build; the numbers will not be comparable" >&2
-fi
-cmake --build "$build" --target timestamp_server cgikit_net >/dev/null
+bench_build timestamp_server cgikit_net
 server_binary=$build/server/examples/timestamp_server
 load_binary=$build/echo_load
 g++ -std=c++20 -O2 -I "$root/server" "$root/bench/echo/echo_load.cpp" \
