@@ -14,6 +14,11 @@ namespace {
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
 // stderr is read in chunks of this size and logged line by line.
 constexpr std::size_t kStderrReadBytes = 16 * 1024;
+// stderr read in one go before the worker turns to its other events and timers: a script that
+// writes stderr faster than the log takes it would otherwise hold its worker for as long as it
+// writes (its own no-output timeout could not fire). A default pipe's capacity: a burst that fits
+// in the pipe is still read at once.
+constexpr std::size_t kStderrBytesPerTurn = 64 * 1024;
 // How long to wait, after a script closed stdout, for its exit status: a script's exit follows
 // its last write within microseconds, and a crash (SIGSEGV mid-body) must cut the response rather
 // than end it as complete; a script that closes stdout and keeps running costs its client this.
@@ -121,7 +126,8 @@ CgiExchange::CgiExchange(Worker& worker, const http::Request& request, handlers:
       exit_wait_timer_([this] {
           exit_wait_over_ = true;
           wake_();
-      }) {
+      }),
+      stderr_turn_timer_([this] { drain_stderr(); }) {
     net::EventLoop& loop = worker_.loop();
     stdout_watch_ = std::make_unique<Watch>(*this, &CgiExchange::on_stdout_events);
     stderr_watch_ = std::make_unique<Watch>(*this, &CgiExchange::on_stderr_events);
@@ -138,7 +144,8 @@ CgiExchange::~CgiExchange() {
     net::EventLoop& loop = worker_.loop();
     if (child_.stdout_fd()) loop.remove(child_.stdout_fd().get());
     if (child_.stderr_fd()) {
-        // Lines the script wrote just before the end may be in an event not yet delivered: look.
+        // Lines the script wrote just before the end may be in an event not yet delivered: look,
+        // for one turn (a script still flooding stderr is being stopped with the exchange).
         stderr_.look_again();
         drain_stderr();  // removes and closes the pipe if it reaches the end
         if (child_.stderr_fd()) loop.remove(child_.stderr_fd().get());
@@ -201,13 +208,15 @@ void CgiExchange::drain_stderr() {
     auto& fd = child_.stderr_fd();
     if (!fd) return;  // ended and closed
     char buf[kStderrReadBytes];
-    while (true) {
+    std::size_t this_turn = 0;
+    while (this_turn < kStderrBytesPerTurn) {
         auto got = stderr_.read(fd.get(), buf, sizeof buf);
         switch (got.outcome) {
             case handlers::ChildPipe::Outcome::Bytes:
                 for (auto& line : stderr_lines_.feed(std::string_view(buf, got.bytes))) {
                     worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + line);
                 }
+                this_turn += got.bytes;
                 continue;
             case handlers::ChildPipe::Outcome::NothingYet:
                 return;
@@ -217,6 +226,9 @@ void CgiExchange::drain_stderr() {
                 return;
         }
     }
+    // More may be waiting, and bytes already in the pipe bring no new event: the next turn comes
+    // once the worker has handled what else is due (a timer due now waits for its next round).
+    stderr_turn_timer_.arm_after(worker_.loop().timers(), std::chrono::milliseconds(0));
 }
 
 CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t max) {

@@ -69,7 +69,7 @@ class CgiExchange {
     void on_child_exit(std::uint32_t events);  // the pidfd's
     bool collect_exit();                       // reaps the child if it has exited; true once reaped
     void collected(int status);
-    void drain_stderr();
+    void drain_stderr();  // reads and logs stderr, at most kStderrBytesPerTurn at a time
     enum class ReadResult { Data, WouldBlock, Eof };
     ReadResult read_stdout(std::string& into, std::size_t max);
 
@@ -84,6 +84,7 @@ class CgiExchange {
     handlers::StderrLineSplitter stderr_lines_;
     net::Timer no_output_timer_;
     net::Timer exit_wait_timer_;
+    net::Timer stderr_turn_timer_;  // the next turn of a stderr that had more than one turn's worth
     bool exit_wait_over_ = false;
     std::string buffer_;  // stdout bytes read but not yet handed on
     // stdout looks once more after a short read: a script usually exits right after its last
