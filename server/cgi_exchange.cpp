@@ -1,10 +1,8 @@
 #include "cgi_exchange.hpp"
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 
 #include "worker.hpp"
@@ -16,6 +14,11 @@ namespace {
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
 // stderr is read in chunks of this size and logged line by line.
 constexpr std::size_t kStderrReadBytes = 16 * 1024;
+// stderr read in one go before the worker turns to its other events and timers: a script that
+// writes stderr faster than the log takes it would otherwise hold its worker for as long as it
+// writes (its own no-output timeout could not fire). A default pipe's capacity: a burst that fits
+// in the pipe is still read at once.
+constexpr std::size_t kStderrBytesPerTurn = 64 * 1024;
 // How long to wait, after a script closed stdout, for its exit status: a script's exit follows
 // its last write within microseconds, and a crash (SIGSEGV mid-body) must cut the response rather
 // than end it as complete; a script that closes stdout and keeps running costs its client this.
@@ -32,10 +35,10 @@ void log_abnormal_exit(Worker& worker, std::uint64_t request_id, const std::stri
 }  // namespace
 
 // One fd of the child in the worker's epoll, forwarding its events to the exchange.
-class CgiExchange::Pipe final : public net::EventHandler {
+class CgiExchange::Watch final : public net::EventHandler {
   public:
     using Forward = void (CgiExchange::*)(std::uint32_t events);
-    Pipe(CgiExchange& owner, Forward forward) : owner_(&owner), forward_(forward) {}
+    Watch(CgiExchange& owner, Forward forward) : owner_(&owner), forward_(forward) {}
     void on_events(std::uint32_t events) override {
         if (owner_ != nullptr) (owner_->*forward_)(events);
     }
@@ -123,15 +126,16 @@ CgiExchange::CgiExchange(Worker& worker, const http::Request& request, handlers:
       exit_wait_timer_([this] {
           exit_wait_over_ = true;
           wake_();
-      }) {
+      }),
+      stderr_turn_timer_([this] { drain_stderr(); }) {
     net::EventLoop& loop = worker_.loop();
-    stdout_pipe_ = std::make_unique<Pipe>(*this, &CgiExchange::on_stdout_events);
-    stderr_pipe_ = std::make_unique<Pipe>(*this, &CgiExchange::on_stderr_events);
-    exit_watch_ = std::make_unique<Pipe>(*this, &CgiExchange::on_child_exit);
+    stdout_watch_ = std::make_unique<Watch>(*this, &CgiExchange::on_stdout_events);
+    stderr_watch_ = std::make_unique<Watch>(*this, &CgiExchange::on_stderr_events);
+    exit_watch_ = std::make_unique<Watch>(*this, &CgiExchange::on_child_exit);
     // Registering reports what is already there (epoll polls the fd on ADD): output the script
     // wrote, its exit. So nothing is read before the first event, and no read(2) says EAGAIN.
-    loop.add(child_.stdout_fd().get(), EPOLLIN, stdout_pipe_.get());
-    loop.add(child_.stderr_fd().get(), EPOLLIN, stderr_pipe_.get());
+    loop.add(child_.stdout_fd().get(), EPOLLIN, stdout_watch_.get());
+    loop.add(child_.stderr_fd().get(), EPOLLIN, stderr_watch_.get());
     loop.add(child_.pidfd(), EPOLLIN, exit_watch_.get());
     no_output_timer_.arm_after(loop.timers(), worker_.config().cgi.no_output_timeout);
 }
@@ -140,14 +144,15 @@ CgiExchange::~CgiExchange() {
     net::EventLoop& loop = worker_.loop();
     if (child_.stdout_fd()) loop.remove(child_.stdout_fd().get());
     if (child_.stderr_fd()) {
-        // Lines the script wrote just before the end may be in an event not yet delivered: look.
-        stderr_ready_ = true;
+        // Lines the script wrote just before the end may be in an event not yet delivered: look,
+        // for one turn (a script still flooding stderr is being stopped with the exchange).
+        stderr_.look_again();
         drain_stderr();  // removes and closes the pipe if it reaches the end
         if (child_.stderr_fd()) loop.remove(child_.stderr_fd().get());
     }
-    for (auto* pipe : {&stdout_pipe_, &stderr_pipe_, &exit_watch_}) {
-        (*pipe)->detach();
-        loop.defer_destroy(std::move(*pipe));
+    for (auto* watch : {&stdout_watch_, &stderr_watch_, &exit_watch_}) {
+        (*watch)->detach();
+        loop.defer_destroy(std::move(*watch));
     }
     if (auto rest = stderr_lines_.flush()) {
         worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + *rest);
@@ -190,83 +195,61 @@ void CgiExchange::collected(int status) {
 }
 
 void CgiExchange::on_stdout_events(std::uint32_t events) {
-    if ((events & EPOLLIN) != 0) stdout_ready_ = true;
-    if ((events & EPOLLHUP) != 0) stdout_hup_ = true;
+    stdout_.on_events(events);
     wake_();
 }
 
 void CgiExchange::on_stderr_events(std::uint32_t events) {
-    if ((events & EPOLLIN) != 0) stderr_ready_ = true;
-    if ((events & EPOLLHUP) != 0) stderr_hup_ = true;
+    stderr_.on_events(events);
     drain_stderr();
 }
 
 void CgiExchange::drain_stderr() {
-    // As for stdout (read_stdout): a short read empties the pipe, and an empty pipe whose write
-    // ends are all closed is the end, without a read(2) that returns 0.
     auto& fd = child_.stderr_fd();
+    if (!fd) return;  // ended and closed
     char buf[kStderrReadBytes];
-    while (fd && stderr_ready_) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n > 0) {
-            for (auto& line :
-                 stderr_lines_.feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
-                worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + line);
-            }
-            if (static_cast<std::size_t>(n) < sizeof buf) stderr_ready_ = false;
-            continue;
+    std::size_t this_turn = 0;
+    while (this_turn < kStderrBytesPerTurn) {
+        auto got = stderr_.read(fd.get(), buf, sizeof buf);
+        switch (got.outcome) {
+            case handlers::ChildPipe::Outcome::Bytes:
+                for (auto& line : stderr_lines_.feed(std::string_view(buf, got.bytes))) {
+                    worker_.log_error("cgi", request_id_, client_, script_.filename + ": " + line);
+                }
+                this_turn += got.bytes;
+                continue;
+            case handlers::ChildPipe::Outcome::NothingYet:
+                return;
+            case handlers::ChildPipe::Outcome::End:
+                worker_.loop().remove(fd.get());
+                fd.reset();
+                return;
         }
-        if (n < 0 && errno == EINTR) continue;
-        // 0, or an error other than EAGAIN: nothing more will come.
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) stderr_hup_ = true;
-        stderr_ready_ = false;
     }
-    if (fd && stderr_hup_ && !stderr_ready_) {
-        worker_.loop().remove(fd.get());
-        fd.reset();
-    }
+    // More may be waiting, and bytes already in the pipe bring no new event: the next turn comes
+    // once the worker has handled what else is due (a timer due now waits for its next round).
+    stderr_turn_timer_.arm_after(worker_.loop().timers(), std::chrono::milliseconds(0));
 }
 
 CgiExchange::ReadResult CgiExchange::read_stdout(std::string& into, std::size_t max) {
-    if (stdout_eof_) return ReadResult::Eof;
-    if (!stdout_ready_) {
-        // Emptied (by a short read, or nothing arrived) and every write end closed since: that is
-        // the end of the output, known without a read(2) that returns 0.
-        if (!stdout_hup_) return ReadResult::WouldBlock;
-        end_of_stdout();
-        return ReadResult::Eof;
-    }
     // Through the worker's buffer: growing `into` by `max` first would zero-fill up to 64 KiB
     // per read, most of it never written.
     char* buffer = worker_.read_buffer();
-    max = std::min(max, Worker::kReadBufferBytes);
-    while (true) {
-        ssize_t n = ::read(child_.stdout_fd().get(), buffer, max);
-        if (n > 0) {
-            into.append(buffer, static_cast<std::size_t>(n));
-            // A short read emptied the pipe. With every write end closed (EPOLLHUP seen), that is
-            // the end, and the next call says so without a read(2). Otherwise the next call reads
-            // once more instead of waiting for an event: a script usually exits right after its
-            // last write, and a read that finds the end now lets the head, the body and the
-            // chunked terminator leave in one send(2) instead of two.
-            if (static_cast<std::size_t>(n) < max && stdout_hup_) stdout_ready_ = false;
+    auto got =
+        stdout_.read(child_.stdout_fd().get(), buffer, std::min(max, Worker::kReadBufferBytes));
+    switch (got.outcome) {
+        case handlers::ChildPipe::Outcome::Bytes:
+            into.append(buffer, got.bytes);
             no_output_timer_.arm_after(worker_.loop().timers(),
                                        worker_.config().cgi.no_output_timeout);
             return ReadResult::Data;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            stdout_ready_ = false;
+        case handlers::ChildPipe::Outcome::NothingYet:
             return ReadResult::WouldBlock;
-        }
-        end_of_stdout();
-        return ReadResult::Eof;
+        case handlers::ChildPipe::Outcome::End:
+            break;
     }
-}
-
-void CgiExchange::end_of_stdout() noexcept {
-    stdout_eof_ = true;
-    no_output_timer_.cancel();
+    no_output_timer_.cancel();  // the output is complete: no more waiting for it
+    return ReadResult::Eof;
 }
 
 CgiExchange::Poll CgiExchange::poll_head() {

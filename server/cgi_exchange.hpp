@@ -14,6 +14,7 @@
 #include "handlers/cgi_environment.hpp"
 #include "handlers/cgi_output_parser.hpp"
 #include "handlers/cgi_script_resolver.hpp"
+#include "handlers/child_pipe.hpp"
 #include "handlers/child_process.hpp"
 #include "handlers/stderr_lines.hpp"
 #include "http/request.hpp"
@@ -59,7 +60,7 @@ class CgiExchange {
     void abandon() noexcept { abandoned_ = true; }
 
   private:
-    class Pipe;
+    class Watch;
     CgiExchange(Worker& worker, const http::Request& request, handlers::CgiScript script,
                 handlers::ChildProcess child, std::function<void()> wake);
     // Events of the child's descriptors (epoll masks).
@@ -68,10 +69,9 @@ class CgiExchange {
     void on_child_exit(std::uint32_t events);  // the pidfd's
     bool collect_exit();                       // reaps the child if it has exited; true once reaped
     void collected(int status);
-    void drain_stderr();
+    void drain_stderr();  // reads and logs stderr, at most kStderrBytesPerTurn at a time
     enum class ReadResult { Data, WouldBlock, Eof };
     ReadResult read_stdout(std::string& into, std::size_t max);
-    void end_of_stdout() noexcept;
 
     Worker& worker_;
     std::uint64_t request_id_;
@@ -79,20 +79,20 @@ class CgiExchange {
     handlers::CgiScript script_;
     handlers::ChildProcess child_;
     std::function<void()> wake_;
-    std::unique_ptr<Pipe> stdout_pipe_, stderr_pipe_, exit_watch_;
+    std::unique_ptr<Watch> stdout_watch_, stderr_watch_, exit_watch_;
     handlers::CgiOutputParser parser_;
     handlers::StderrLineSplitter stderr_lines_;
     net::Timer no_output_timer_;
     net::Timer exit_wait_timer_;
+    net::Timer stderr_turn_timer_;  // the next turn of a stderr that had more than one turn's worth
     bool exit_wait_over_ = false;
     std::string buffer_;  // stdout bytes read but not yet handed on
-    // Edge-triggered readiness of the pipes: `ready` from an EPOLLIN until a read empties the pipe
-    // (EAGAIN or a short read); `hup` once EPOLLHUP said every write end is closed.
-    bool stdout_ready_ = false;
-    bool stdout_hup_ = false;
-    bool stdout_eof_ = false;
-    bool stderr_ready_ = false;
-    bool stderr_hup_ = false;
+    // stdout looks once more after a short read: a script usually exits right after its last
+    // write, and a read that finds the end now lets the head, the body and the chunked terminator
+    // leave in one send(2) instead of two. stderr waits for its next event: its lines are only
+    // logged, and an extra read would mostly say EAGAIN.
+    handlers::ChildPipe stdout_{handlers::ChildPipe::AfterShortRead::ReadAgain};
+    handlers::ChildPipe stderr_{handlers::ChildPipe::AfterShortRead::Wait};
     bool timed_out_ = false;
     bool abandoned_ = false;
     std::string error_;

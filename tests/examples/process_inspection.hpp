@@ -3,13 +3,12 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "eventually.hpp"
 
 namespace cgikit::testing {
 
@@ -68,16 +67,7 @@ inline int zombie_children(pid_t pid) {
     return zombies;
 }
 
-// Another process's state changes when it gets round to it: look until `condition` holds or
-// `limit` passes. Returns whether it held.
-inline bool eventually(const std::function<bool()>& condition,
-                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        if (condition()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-}
+// Another process's state changes when it gets round to it: look with the tests' eventually().
+using test::eventually;
 
 }  // namespace cgikit::testing

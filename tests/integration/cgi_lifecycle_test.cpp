@@ -161,6 +161,28 @@ TEST_CASE("CGI life: silence after the headers past cgi.timeout cuts the connect
     check_no_children_left(server);
 }
 
+TEST_CASE("CGI life: endless stderr does not hold the worker: no output is still 504 in time",
+          "[cgi][life][timeout]") {
+    TempDir root;
+    // One worker: whatever holds it holds the whole server.
+    TestServer server(cgi_server(root, R"({"cgi": {"timeout": 0.3}})", 1));
+    RawClient client(server.port());
+    auto started = Clock::now();
+    client.send(get("/cgi-bin/stderr_endless.sh"));
+    auto r = client.read_response(false, milliseconds(5000));
+    double elapsed = seconds_since(started);
+    REQUIRE(r);
+    CHECK(r->status == 504);
+    // The flood lasts 3 s: a worker that reads stderr until the pipe is empty answers after it.
+    CHECK(elapsed < 1.5);
+    CHECK(server.wait_for_stderr("stderr_endless.sh: endless stderr"));
+    client.send(get("/cgi-bin/content_length.sh"));
+    auto next = client.read_response();
+    REQUIRE(next);
+    CHECK(next->body == "hello\n");
+    check_no_children_left(server);
+}
+
 TEST_CASE("CGI life: a script ignoring SIGTERM is killed after cgi.kill_grace",
           "[cgi][life][timeout]") {
     TempDir root;

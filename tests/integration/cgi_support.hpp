@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.hpp"
 #include "raw_request.hpp"
 #include "test_server.hpp"
 
@@ -60,17 +61,6 @@ inline std::string pseudo_random_bytes(std::size_t size) {
         c = static_cast<char>(state & 0xff);
     }
     return out;
-}
-
-// Polls `condition` every few milliseconds until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(2)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-        if (condition()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
 }
 
 // The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp; nullopt once gone.

@@ -19,7 +19,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -29,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.hpp"
 #include "raw_request.hpp"
 #include "site.hpp"
 #include "test_server.hpp"
@@ -52,18 +52,6 @@ std::string read_file(const std::string& path) {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-// Polls `condition` until it holds or `timeout` passes, for state that gives no event to wait on
-// (a file the server appends to, its descriptor count, output still in the pipe after the server
-// exited). Returns the last result.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = Clock::now() + timeout;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
 }
 
 // Waits until the file at `path` contains `needle` (the server writes its logs asynchronously).
@@ -279,7 +267,7 @@ TEST_CASE(
     CHECK(half.closed_by_server(2s));
 
     CHECK(server.stop(SIGTERM, 3s) == 0);
-    CHECK(eventually([&] { return server.stderr_text().find("stopped") != std::string::npos; }));
+    CHECK(server.wait_for_stderr("stopped"));
 }
 
 TEST_CASE("shutdown grace bounds a request that never completes", "[lifecycle][shutdown]") {
@@ -326,8 +314,7 @@ TEST_CASE("SIGINT stops the server like SIGTERM", "[lifecycle][shutdown]") {
     TestServer server({.root = site.dir.path()});
     CHECK(request(server.port(), get("/hello.txt")).status == 200);
     CHECK(server.stop(SIGINT, 3s) == 0);
-    CHECK(eventually(
-        [&] { return server.stderr_text().find("shutting down") != std::string::npos; }));
+    CHECK(server.wait_for_stderr("shutting down"));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -510,7 +497,7 @@ TEST_CASE("a second server on a port another cgikitd serves refuses to start",
     TestServer second({.root = site.dir.path(), .extra_args = {"--listen", address}});
     CHECK_FALSE(second.wait_for_stderr("listening on http://" + address + "/", 2s));
     CHECK(second.stop() == 2);
-    CHECK(eventually([&] { return second.stderr_text().find(address) != std::string::npos; }));
+    CHECK(second.wait_for_stderr(address));
 }
 
 TEST_CASE("check-config mode: 0 for a good configuration, 2 for a bad one",
