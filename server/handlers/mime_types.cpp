@@ -21,6 +21,14 @@ struct BuiltinType {
 
 // The types a web site is made of. IANA registrations where they exist (RFC 9239 for JavaScript,
 // RFC 8081 for fonts); image/x-icon because that is what browsers expect for favicons.
+//
+// Compared with nginx's mime.types, only types a browser uses where Debian's /etc/mime.types is
+// wrong, or where the file may be absent (minimal images have none) and a browser refuses any
+// other type, are added. The rest of nginx's list is for downloads or plug-ins (office documents,
+// archives, Java, Flash) or media few browsers play (MIDI, 3GP, WMV): left to the system's file.
+// Where nginx differs from this table, the table follows the registrations: text/javascript
+// (RFC 9239) not application/javascript, application/xml (RFC 7303) not text/xml, audio/mp4
+// (RFC 4337) not audio/x-m4a.
 constexpr BuiltinType kBuiltinTypes[] = {
     {"html", "text/html"},
     {"htm", "text/html"},
@@ -54,6 +62,15 @@ constexpr BuiltinType kBuiltinTypes[] = {
     {"pdf", "application/pdf"},
     {"wasm", "application/wasm"},
     {"mp4", "video/mp4"},
+    // HTTP Live Streaming (RFC 8216). A segment is an MPEG-2 transport stream (§3.2; video/MP2T,
+    // RFC 3555 §4.2.9, as nginx maps it): Debian's mime.types gives .ts to Qt Linguist
+    // translations (text/vnd.trolltech.linguist), which sent the video as text with a charset.
+    {"ts", "video/mp2t"},
+    // A playlist is identified by its .m3u8 path or by this type (§4); Safari plays it natively.
+    {"m3u8", "application/vnd.apple.mpegurl"},
+    // WebVTT captions: a <track> is loaded only when served as text/vtt (HTML's text track
+    // processing model), so captions must not depend on the system's file being present.
+    {"vtt", "text/vtt"},
     {"webm", "video/webm"},
     {"ogv", "video/ogg"},
     {"mp3", "audio/mpeg"},

@@ -1,8 +1,9 @@
 #pragma once
 // MimeTypes: file name -> Content-Type for static files. A built-in table of the common web types
 // on top of the system's /etc/mime.types; the built-in table wins where both know an extension, so
-// the types browsers are strict about (JavaScript modules, CSS, WebAssembly, fonts) do not depend
-// on the distribution's file. Built once at startup, then read-only: safe to share across workers.
+// the types browsers are strict about (JavaScript modules, CSS, WebAssembly, fonts, captions) do
+// not depend on the distribution's file, nor on its mistakes for the web (Debian maps .ts to Qt
+// Linguist). Built once at startup, then read-only: safe to share across workers.
 #include <cstddef>
 #include <functional>
 #include <string>

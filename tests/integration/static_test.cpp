@@ -120,6 +120,18 @@ TEST_CASE("MIME types by extension, case-insensitive", "[static]") {
           "application/octet-stream");
 }
 
+TEST_CASE("an HLS site: MPEG-TS segments as video, over the system's mime.types", "[static]") {
+    // Debian's /etc/mime.types (the default mime.types_file) maps .ts to Qt Linguist files.
+    Site site({{"live/index.m3u8", "#EXTM3U\n#EXTINF:4.0,\nseg0.ts\n"},
+               {"live/seg0.ts", std::string("\x47\x40\x00\x10", 4)}});
+    TestServer server({.root = site.dir.path()});
+    auto segment = request(server.port(), get("/live/seg0.ts"));
+    CHECK(segment.status == 200);
+    CHECK(segment.header("Content-Type") == "video/mp2t");
+    CHECK(request(server.port(), get("/live/index.m3u8")).header("Content-Type") ==
+          "application/vnd.apple.mpegurl");
+}
+
 TEST_CASE("conditional requests: 304 and 412", "[static]") {
     Site site(kStaticFiles);
     TestServer server({.root = site.dir.path()});

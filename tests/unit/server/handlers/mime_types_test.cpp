@@ -54,6 +54,9 @@ TEST_CASE("built-in web types", "[mime_types]") {
     CHECK(types.content_type("t.csv") == "text/csv; charset=utf-8");
     CHECK(types.content_type("feed.xml") == "application/xml; charset=utf-8");
     CHECK(types.content_type("logo.svg") == "image/svg+xml; charset=utf-8");
+    CHECK(types.content_type("captions.vtt") == "text/vtt; charset=utf-8");
+    CHECK(types.content_type("stream.m3u8") == "application/vnd.apple.mpegurl");
+    CHECK(types.content_type("segment0.ts") == "video/mp2t");
     CHECK(types.content_type("a.png") == "image/png");
     CHECK(types.content_type("a.jpg") == "image/jpeg");
     CHECK(types.content_type("a.jpeg") == "image/jpeg");
@@ -203,4 +206,18 @@ TEST_CASE("the system's mime.types, when present, keeps the web types ours", "[m
     CHECK(system.content_type("app.js") == "text/javascript; charset=utf-8");
     CHECK(system.content_type("favicon.ico") == "image/x-icon");
     CHECK(system.content_type("index.html") == "text/html; charset=utf-8");
+    CHECK(system.content_type("segment0.ts") == "video/mp2t");
+}
+
+TEST_CASE("HLS segments are video, whatever Debian's mime.types says", "[mime_types]") {
+    // Debian's media-types maps .ts to Qt Linguist translation files: an HLS site's MPEG-TS
+    // segments went out as "text/vnd.trolltech.linguist; charset=utf-8". nginx: video/mp2t.
+    MimeTypes types = MimeTypes::from_text(
+        "text/vnd.trolltech.linguist\tts\n"
+        "application/vnd.apple.mpegurl\tm3u8\n"
+        "text/vtt\tvtt\n",
+        "application/octet-stream");
+    CHECK(types.content_type("/live/segment12.ts") == "video/mp2t");
+    CHECK(types.content_type("/live/index.m3u8") == "application/vnd.apple.mpegurl");
+    CHECK(types.content_type("/live/en.vtt") == "text/vtt; charset=utf-8");
 }
