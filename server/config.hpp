@@ -37,6 +37,8 @@ struct Config {
     std::string user = "nobody";  // switched to when started as root
     std::string mime_types_file = "/etc/mime.types";
     std::string default_type = "application/octet-stream";
+    // The charset parameter of text types (mime.charset); empty: none ("off" in the config).
+    std::string mime_charset = "utf-8";
     http::ParserLimits parser_limits;
     // Open connections per worker; beyond it the oldest idle keep-alive connection is closed.
     std::size_t max_connections = 10'000;

@@ -145,21 +145,29 @@ void for_each_word(std::string_view line, Visit visit) {
     }
 }
 
-std::string with_charset(std::string_view media_type) {
-    std::string content_type(media_type);
-    if (MimeTypes::wants_utf8_charset(media_type)) content_type += "; charset=utf-8";
-    return content_type;
-}
-
 }  // namespace
 
-MimeTypes::MimeTypes() : default_type_(kDefaultType) {
+MimeTypes::MimeTypes() : charset_(kDefaultCharset), default_type_(kDefaultType) {
     add_builtin_types();
 }
 
-MimeTypes::MimeTypes(std::string default_type) : default_type_(with_charset(default_type)) {}
+MimeTypes::MimeTypes(std::string_view default_type, std::string_view charset)
+    : charset_(charset), default_type_(with_charset(default_type)) {}
 
-bool MimeTypes::wants_utf8_charset(std::string_view media_type) noexcept {
+std::string MimeTypes::with_charset(std::string_view media_type) const {
+    std::string content_type(media_type);
+    if (!charset_.empty() && wants_charset(media_type)) {
+        content_type += "; charset=";
+        content_type += charset_;
+    }
+    return content_type;
+}
+
+bool MimeTypes::is_charset_name(std::string_view name) noexcept {
+    return name.size() <= kMaxCharsetLength && is_token(name);
+}
+
+bool MimeTypes::wants_charset(std::string_view media_type) noexcept {
     if (media_type.find(';') != std::string_view::npos) return false;
     return starts_with_ci(media_type, "text/") || equals_ci(media_type, "application/javascript") ||
            equals_ci(media_type, "application/json") || equals_ci(media_type, "application/xml") ||
@@ -178,8 +186,9 @@ void MimeTypes::add_builtin_types() {
         set(entry.extension, entry.media_type);
 }
 
-MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string default_type) {
-    MimeTypes types(std::move(default_type));
+MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string_view default_type,
+                               std::string_view charset) {
+    MimeTypes types(default_type, charset);
     while (!mime_types_text.empty()) {
         std::size_t newline = mime_types_text.find('\n');
         std::string_view line = mime_types_text.substr(0, newline);
@@ -197,7 +206,7 @@ MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string def
             for (char& c : key)
                 c = ascii_lower(c);
             if (!types.by_extension_.contains(key)) {
-                types.by_extension_.emplace(std::move(key), with_charset(media_type));
+                types.by_extension_.emplace(std::move(key), types.with_charset(media_type));
             }
         });
     }
@@ -205,10 +214,11 @@ MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string def
     return types;
 }
 
-MimeTypes MimeTypes::load(const std::string& mime_types_path, std::string default_type) {
+MimeTypes MimeTypes::load(const std::string& mime_types_path, std::string_view default_type,
+                          std::string_view charset) {
     net::unique_fd fd(::open(mime_types_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        if (errno == ENOENT) return from_text({}, std::move(default_type));
+        if (errno == ENOENT) return from_text({}, default_type, charset);
         throw std::runtime_error("cannot open MIME types file " + mime_types_path + ": " +
                                  std::strerror(errno));
     }
@@ -228,7 +238,7 @@ MimeTypes MimeTypes::load(const std::string& mime_types_path, std::string defaul
                                      std::to_string(kMaxFileSize) + " bytes");
         }
     }
-    return from_text(text, std::move(default_type));
+    return from_text(text, default_type, charset);
 }
 
 std::string_view MimeTypes::content_type(std::string_view file_name) const noexcept {

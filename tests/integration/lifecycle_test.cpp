@@ -759,6 +759,10 @@ TEST_CASE("check-config refuses what starting would refuse", "[lifecycle][startu
     auto error_off = check(R"({"logs": {"error": "off"}})");
     CHECK(error_off.exit_code == 2);
     CHECK(error_off.output.find("logs.error") != std::string::npos);
+    auto bad_charset = check(R"({"mime": {"charset": "utf-8; q=1"}})");
+    CHECK(bad_charset.exit_code == 2);
+    CHECK(bad_charset.output.find("mime.charset") != std::string::npos);
+    CHECK(check(R"({"mime": {"charset": "off"}})").exit_code == 0);
     if (::geteuid() == 0) {
         auto no_user = check(R"({"user": "no-such-user-cgikit"})");
         CHECK(no_user.exit_code == 2);
