@@ -378,6 +378,11 @@ std::string usage_text() {
 }
 
 CommandLine parse_command_line(int argc, const char* const* argv) {
+    return parse_command_line(argc, argv, read_file);
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv,
+                               const ConfigFileReader& read_config_file) {
     CommandLine out;
     std::vector<std::string> listen, cgi_bins;
     std::string config_file, root, workers, access_log, error_log;
@@ -423,7 +428,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     }
 
     out.config = default_config();
-    if (!config_file.empty()) apply_json_config(out.config, read_file(config_file), config_file);
+    if (!config_file.empty()) {
+        apply_json_config(out.config, read_config_file(config_file), config_file);
+    }
     Config& c = out.config;
     if (!listen.empty()) c.listen = listen;
     if (!root.empty()) c.root = root;

@@ -516,6 +516,31 @@ TEST_CASE("cgi-bin flag PREFIX=DIR: relative directories become absolute", "[con
     CHECK(parse({"--cgi-bin", "/p/=/a=b"}).config.cgi.mappings.at(0).directory == "/a=b");
 }
 
+TEST_CASE("the config file's text from a reader: startup's path without reading a file",
+          "[config][cli]") {
+    // What fuzz_config goes through: defaults, the file, the flags, then the final checks.
+    std::vector<std::string> asked;
+    std::string text = R"({"listen": ["127.0.0.1:8081", "127.0.0.1:8081"], "root": "rel"})";
+    auto reader = [&](const std::string& path) {
+        asked.push_back(path);
+        return text;
+    };
+    const char* twice[] = {"cgikitd", "--config", "virtual.json", nullptr};
+    std::string error;
+    try {
+        parse_command_line(3, twice, reader);
+    } catch (const ConfigError& e) {
+        error = e.what();
+    }
+    CHECK(error == "listen: 127.0.0.1:8081 is given twice");
+    CHECK(asked == std::vector<std::string>{"virtual.json"});
+
+    const char* overridden[] = {"cgikitd", "--config", "v.json", "--listen", "[::1]:1", nullptr};
+    CommandLine cl = parse_command_line(5, overridden, reader);
+    CHECK(cl.config.listen == std::vector<std::string>{"[::1]:1"});
+    CHECK(cl.config.root == (fs::current_path() / "rel").lexically_normal().string());
+}
+
 TEST_CASE("bad flags are errors naming the flag", "[config][cli]") {
     struct Case {
         std::vector<std::string> args;
