@@ -13,6 +13,8 @@
 
 #include "default_config.hpp"
 #include "handlers/cgi_environment.hpp"
+#include "handlers/mime_types.hpp"
+#include "http/headers.hpp"
 #include "net/socket_address.hpp"
 
 namespace cgikit {
@@ -97,6 +99,20 @@ std::vector<std::string> read_string_list(const json& v, const std::string& wher
         out.push_back(read_string(v[i], where + "[" + std::to_string(i) + "]"));
     }
     return out;
+}
+
+// "off" (any case, as Apache's AddDefaultCharset Off): no charset parameter, stored as "". Else a
+// charset name that can go into "; charset=..." as it is: a header field value cannot be
+// allowed to carry "utf-8\r\nSet-Cookie: x" or "utf-8; x=y" from a config typo.
+std::string read_charset(const json& v, const std::string& where) {
+    std::string charset = read_string(v, where);
+    if (http::iequals(charset, "off")) return {};
+    if (!handlers::MimeTypes::is_charset_name(charset)) {
+        config_error(where, "'" + charset + "' is not a charset name (a token of at most " +
+                                std::to_string(handlers::MimeTypes::kMaxCharsetLength) +
+                                " characters, e.g. \"utf-8\" or \"iso-8859-1\") nor \"off\"");
+    }
+    return charset;
 }
 
 void check_listen_address(const std::string& text, const std::string& where) {
@@ -291,6 +307,8 @@ void apply_json_config(Config& c, const std::string& json_text, const std::strin
               [&](const json& y, const std::string& p) { c.mime_types_file = read_string(y, p); });
         m.key("default_type",
               [&](const json& y, const std::string& p) { c.default_type = read_string(y, p); });
+        m.key("charset",
+              [&](const json& y, const std::string& p) { c.mime_charset = read_charset(y, p); });
         m.reject_unknown();
     });
     r.key("limits", [&](const json& x, const std::string& w) {
@@ -360,6 +378,11 @@ std::string usage_text() {
 }
 
 CommandLine parse_command_line(int argc, const char* const* argv) {
+    return parse_command_line(argc, argv, read_file);
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv,
+                               const ConfigFileReader& read_config_file) {
     CommandLine out;
     std::vector<std::string> listen, cgi_bins;
     std::string config_file, root, workers, access_log, error_log;
@@ -405,7 +428,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     }
 
     out.config = default_config();
-    if (!config_file.empty()) apply_json_config(out.config, read_file(config_file), config_file);
+    if (!config_file.empty()) {
+        apply_json_config(out.config, read_config_file(config_file), config_file);
+    }
     Config& c = out.config;
     if (!listen.empty()) c.listen = listen;
     if (!root.empty()) c.root = root;

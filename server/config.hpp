@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ struct Config {
     std::string user = "nobody";  // switched to when started as root
     std::string mime_types_file = "/etc/mime.types";
     std::string default_type = "application/octet-stream";
+    // The charset parameter of text types (mime.charset); empty: none ("off" in the config).
+    std::string mime_charset = "utf-8";
     http::ParserLimits parser_limits;
     // Open connections per worker; beyond it the oldest idle keep-alive connection is closed.
     std::size_t max_connections = 10'000;
@@ -52,8 +55,16 @@ struct CommandLine {
     enum class Action { Serve, CheckConfig, Version, Help } action = Action::Serve;
 };
 
-// Parses argv; throws ConfigError on any bad flag or config value.
+// Reads the file --config names: its text, or ConfigError when it cannot be read.
+using ConfigFileReader = std::function<std::string(const std::string& path)>;
+
+// Parses argv; throws ConfigError on any bad flag or config value. The order is startup's: the
+// built-in defaults, the --config file, the flags, then the checks that need every layer (one
+// listen address given twice) and relative paths made absolute.
 CommandLine parse_command_line(int argc, const char* const* argv);
+// Same, with --config's file read by `read_config_file` (the config fuzz target reads no file).
+CommandLine parse_command_line(int argc, const char* const* argv,
+                               const ConfigFileReader& read_config_file);
 
 // Applies a JSON document (text) over `config`; `origin` names it in error messages.
 void apply_json_config(Config& config, const std::string& json_text, const std::string& origin);

@@ -37,7 +37,7 @@ net::unique_fd open_root(const std::string& root) {
 
 handlers::MimeTypes load_mime_types(const Config& c) {
     try {
-        return handlers::MimeTypes::load(c.mime_types_file, c.default_type);
+        return handlers::MimeTypes::load(c.mime_types_file, c.default_type, c.mime_charset);
     } catch (const std::runtime_error& e) {
         throw ConfigError("mime.types_file: " + std::string(e.what()));
     }

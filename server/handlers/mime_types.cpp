@@ -21,6 +21,14 @@ struct BuiltinType {
 
 // The types a web site is made of. IANA registrations where they exist (RFC 9239 for JavaScript,
 // RFC 8081 for fonts); image/x-icon because that is what browsers expect for favicons.
+//
+// Compared with nginx's mime.types, only types a browser uses where Debian's /etc/mime.types is
+// wrong, or where the file may be absent (minimal images have none) and a browser refuses any
+// other type, are added. The rest of nginx's list is for downloads or plug-ins (office documents,
+// archives, Java, Flash) or media few browsers play (MIDI, 3GP, WMV): left to the system's file.
+// Where nginx differs from this table, the table follows the registrations: text/javascript
+// (RFC 9239) not application/javascript, application/xml (RFC 7303) not text/xml, audio/mp4
+// (RFC 4337) not audio/x-m4a.
 constexpr BuiltinType kBuiltinTypes[] = {
     {"html", "text/html"},
     {"htm", "text/html"},
@@ -54,6 +62,15 @@ constexpr BuiltinType kBuiltinTypes[] = {
     {"pdf", "application/pdf"},
     {"wasm", "application/wasm"},
     {"mp4", "video/mp4"},
+    // HTTP Live Streaming (RFC 8216). A segment is an MPEG-2 transport stream (§3.2; video/MP2T,
+    // RFC 3555 §4.2.9, as nginx maps it): Debian's mime.types gives .ts to Qt Linguist
+    // translations (text/vnd.trolltech.linguist), which sent the video as text with a charset.
+    {"ts", "video/mp2t"},
+    // A playlist is identified by its .m3u8 path or by this type (§4); Safari plays it natively.
+    {"m3u8", "application/vnd.apple.mpegurl"},
+    // WebVTT captions: a <track> is loaded only when served as text/vtt (HTML's text track
+    // processing model), so captions must not depend on the system's file being present.
+    {"vtt", "text/vtt"},
     {"webm", "video/webm"},
     {"ogv", "video/ogg"},
     {"mp3", "audio/mpeg"},
@@ -128,21 +145,29 @@ void for_each_word(std::string_view line, Visit visit) {
     }
 }
 
-std::string with_charset(std::string_view media_type) {
-    std::string content_type(media_type);
-    if (MimeTypes::wants_utf8_charset(media_type)) content_type += "; charset=utf-8";
-    return content_type;
-}
-
 }  // namespace
 
-MimeTypes::MimeTypes() : default_type_(kDefaultType) {
+MimeTypes::MimeTypes() : charset_(kDefaultCharset), default_type_(kDefaultType) {
     add_builtin_types();
 }
 
-MimeTypes::MimeTypes(std::string default_type) : default_type_(with_charset(default_type)) {}
+MimeTypes::MimeTypes(std::string_view default_type, std::string_view charset)
+    : charset_(charset), default_type_(with_charset(default_type)) {}
 
-bool MimeTypes::wants_utf8_charset(std::string_view media_type) noexcept {
+std::string MimeTypes::with_charset(std::string_view media_type) const {
+    std::string content_type(media_type);
+    if (!charset_.empty() && wants_charset(media_type)) {
+        content_type += "; charset=";
+        content_type += charset_;
+    }
+    return content_type;
+}
+
+bool MimeTypes::is_charset_name(std::string_view name) noexcept {
+    return name.size() <= kMaxCharsetLength && is_token(name);
+}
+
+bool MimeTypes::wants_charset(std::string_view media_type) noexcept {
     if (media_type.find(';') != std::string_view::npos) return false;
     return starts_with_ci(media_type, "text/") || equals_ci(media_type, "application/javascript") ||
            equals_ci(media_type, "application/json") || equals_ci(media_type, "application/xml") ||
@@ -161,8 +186,9 @@ void MimeTypes::add_builtin_types() {
         set(entry.extension, entry.media_type);
 }
 
-MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string default_type) {
-    MimeTypes types(std::move(default_type));
+MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string_view default_type,
+                               std::string_view charset) {
+    MimeTypes types(default_type, charset);
     while (!mime_types_text.empty()) {
         std::size_t newline = mime_types_text.find('\n');
         std::string_view line = mime_types_text.substr(0, newline);
@@ -180,7 +206,7 @@ MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string def
             for (char& c : key)
                 c = ascii_lower(c);
             if (!types.by_extension_.contains(key)) {
-                types.by_extension_.emplace(std::move(key), with_charset(media_type));
+                types.by_extension_.emplace(std::move(key), types.with_charset(media_type));
             }
         });
     }
@@ -188,10 +214,11 @@ MimeTypes MimeTypes::from_text(std::string_view mime_types_text, std::string def
     return types;
 }
 
-MimeTypes MimeTypes::load(const std::string& mime_types_path, std::string default_type) {
+MimeTypes MimeTypes::load(const std::string& mime_types_path, std::string_view default_type,
+                          std::string_view charset) {
     net::unique_fd fd(::open(mime_types_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        if (errno == ENOENT) return from_text({}, std::move(default_type));
+        if (errno == ENOENT) return from_text({}, default_type, charset);
         throw std::runtime_error("cannot open MIME types file " + mime_types_path + ": " +
                                  std::strerror(errno));
     }
@@ -211,7 +238,7 @@ MimeTypes MimeTypes::load(const std::string& mime_types_path, std::string defaul
                                      std::to_string(kMaxFileSize) + " bytes");
         }
     }
-    return from_text(text, std::move(default_type));
+    return from_text(text, default_type, charset);
 }
 
 std::string_view MimeTypes::content_type(std::string_view file_name) const noexcept {

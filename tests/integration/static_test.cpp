@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,43 @@ TEST_CASE("MIME types by extension, case-insensitive", "[static]") {
     CHECK(js.find("javascript") != std::string::npos);
     CHECK(request(server.port(), get("/data.bin")).header("Content-Type") ==
           "application/octet-stream");
+}
+
+TEST_CASE("an HLS site: MPEG-TS segments as video, over the system's mime.types", "[static]") {
+    // Debian's /etc/mime.types (the default mime.types_file) maps .ts to Qt Linguist files.
+    Site site({{"live/index.m3u8", "#EXTM3U\n#EXTINF:4.0,\nseg0.ts\n"},
+               {"live/seg0.ts", std::string("\x47\x40\x00\x10", 4)}});
+    TestServer server({.root = site.dir.path()});
+    auto segment = request(server.port(), get("/live/seg0.ts"));
+    CHECK(segment.status == 200);
+    CHECK(segment.header("Content-Type") == "video/mp2t");
+    CHECK(request(server.port(), get("/live/index.m3u8")).header("Content-Type") ==
+          "application/vnd.apple.mpegurl");
+}
+
+TEST_CASE("mime.charset: the charset of text types, or none; our error pages stay UTF-8",
+          "[static]") {
+    Site site(
+        std::vector<SiteFile>{{"latin1.html", "<meta charset=\"iso-8859-1\"><p>caf\xe9</p>\n"}});
+    struct Case {
+        std::optional<std::string> config_json;
+        std::string html_type;
+    };
+    for (const auto& c : std::vector<Case>{
+             {std::nullopt, "text/html; charset=utf-8"},
+             {R"({"mime": {"charset": "utf-8"}})", "text/html; charset=utf-8"},
+             {R"({"mime": {"charset": "iso-8859-1"}})", "text/html; charset=iso-8859-1"},
+             // Off: the page's own <meta charset> decides, as under Apache and nginx's defaults.
+             {R"({"mime": {"charset": "off"}})", "text/html"},
+         }) {
+        INFO(c.config_json.value_or("(default)"));
+        TestServer server({.root = site.dir.path(), .config_json = c.config_json});
+        auto page = request(server.port(), get("/latin1.html"));
+        CHECK(page.status == 200);
+        CHECK(page.header("Content-Type") == c.html_type);
+        CHECK(request(server.port(), get("/missing.html")).header("Content-Type") ==
+              "text/html; charset=utf-8");
+    }
 }
 
 TEST_CASE("conditional requests: 304 and 412", "[static]") {

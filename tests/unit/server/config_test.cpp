@@ -128,6 +128,7 @@ TEST_CASE("built-in defaults are conf/cgikitd.json, key for key", "[config]") {
                                         "user",
                                         "mime.types_file",
                                         "mime.default_type",
+                                        "mime.charset",
                                         "limits.request_line_bytes",
                                         "limits.header_bytes",
                                         "limits.header_fields",
@@ -173,6 +174,7 @@ TEST_CASE("built-in defaults are conf/cgikitd.json, key for key", "[config]") {
     CHECK(c.user == j["user"].get<std::string>());
     CHECK(c.mime_types_file == j["mime"]["types_file"].get<std::string>());
     CHECK(c.default_type == j["mime"]["default_type"].get<std::string>());
+    CHECK(c.mime_charset == j["mime"]["charset"].get<std::string>());
     const json& limits = j["limits"];
     CHECK(c.parser_limits.max_request_line_bytes ==
           limits["request_line_bytes"].get<std::size_t>());
@@ -242,7 +244,8 @@ TEST_CASE("every JSON key sets its field", "[config]") {
         "index": ["index.htm", "default.html"],
         "server_name": "example.org",
         "user": "www-data",
-        "mime": {"types_file": "/etc/other.types", "default_type": "text/plain"},
+        "mime": {"types_file": "/etc/other.types", "default_type": "text/plain",
+                 "charset": "iso-8859-1"},
         "limits": {"request_line_bytes": 100, "header_bytes": 200, "header_fields": 7,
                    "body_bytes": 0, "connections": 9},
         "timeouts": {"header_read": 0.25, "keep_alive": 1, "send": 2.5, "shutdown_grace": 0.001},
@@ -268,6 +271,7 @@ TEST_CASE("every JSON key sets its field", "[config]") {
     CHECK(c.user == "www-data");
     CHECK(c.mime_types_file == "/etc/other.types");
     CHECK(c.default_type == "text/plain");
+    CHECK(c.mime_charset == "iso-8859-1");
     CHECK(c.parser_limits.max_request_line_bytes == 100);
     CHECK(c.parser_limits.max_header_bytes == 200);
     CHECK(c.parser_limits.max_header_fields == 7);
@@ -367,6 +371,7 @@ TEST_CASE("wrong types and values are errors naming their JSON path", "[config]"
              {R"({"index": ["a", 1]})", "index[1]"},
              {R"({"mime": []})", "mime"},
              {R"({"mime": {"default_type": 1}})", "mime.default_type"},
+             {R"({"mime": {"charset": 8859}})", "mime.charset"},
              {R"({"limits": 5})", "limits"},
              {R"({"limits": {"header_fields": 0}})", "limits.header_fields"},
              {R"({"limits": {"request_line_bytes": -5}})", "limits.request_line_bytes"},
@@ -409,6 +414,26 @@ TEST_CASE("text that is not a JSON object is refused, naming its origin", "[conf
     CHECK(json_error(R"({"root": "a",})") == "test.json: not valid JSON");
     CHECK(contains(json_error("[]"), "expected an object"));
     CHECK(contains(json_error("42"), "expected an object"));
+}
+
+TEST_CASE("mime.charset: utf-8 by default, off, or a charset name", "[config]") {
+    CHECK(default_config().mime_charset == "utf-8");
+    CHECK(applied(R"({"mime": {"charset": "iso-8859-1"}})").mime_charset == "iso-8859-1");
+    CHECK(applied(R"({"mime": {"charset": "Shift_JIS"}})").mime_charset == "Shift_JIS");
+    // "off" (any case, like Apache's AddDefaultCharset Off): no charset parameter at all.
+    CHECK(applied(R"({"mime": {"charset": "off"}})").mime_charset.empty());
+    CHECK(applied(R"({"mime": {"charset": "Off"}})").mime_charset.empty());
+    // Anything else must be a token (RFC 9110 §8.3.2): it goes into a header field as it is.
+    for (const char* bad : {R"("")", R"("utf 8")", R"("utf-8; x=y")", R"("\"utf-8\"")",
+                            R"("utf-8\r\nSet-Cookie: a=b")", R"("utf-8,latin1")", R"("é")",
+                            R"("a1234567890123456789012345678901234567890")"}) {
+        INFO(bad);
+        CHECK(contains(json_error(std::string(R"({"mime": {"charset": )") + bad + "}}"),
+                       "mime.charset: "));
+    }
+    // RFC 2978 §2.3: a charset name is at most 40 characters.
+    CHECK(applied(R"({"mime": {"charset": "a123456789012345678901234567890123456789"}})")
+              .mime_charset.size() == 40);
 }
 
 TEST_CASE("a JSON worker count is bounded like --workers", "[config]") {
@@ -489,6 +514,31 @@ TEST_CASE("cgi-bin flag PREFIX=DIR: relative directories become absolute", "[con
           (fs::current_path() / "cgi").lexically_normal().string());
     // The first '=' splits: a directory may contain '='.
     CHECK(parse({"--cgi-bin", "/p/=/a=b"}).config.cgi.mappings.at(0).directory == "/a=b");
+}
+
+TEST_CASE("the config file's text from a reader: startup's path without reading a file",
+          "[config][cli]") {
+    // What fuzz_config goes through: defaults, the file, the flags, then the final checks.
+    std::vector<std::string> asked;
+    std::string text = R"({"listen": ["127.0.0.1:8081", "127.0.0.1:8081"], "root": "rel"})";
+    auto reader = [&](const std::string& path) {
+        asked.push_back(path);
+        return text;
+    };
+    const char* twice[] = {"cgikitd", "--config", "virtual.json", nullptr};
+    std::string error;
+    try {
+        parse_command_line(3, twice, reader);
+    } catch (const ConfigError& e) {
+        error = e.what();
+    }
+    CHECK(error == "listen: 127.0.0.1:8081 is given twice");
+    CHECK(asked == std::vector<std::string>{"virtual.json"});
+
+    const char* overridden[] = {"cgikitd", "--config", "v.json", "--listen", "[::1]:1", nullptr};
+    CommandLine cl = parse_command_line(5, overridden, reader);
+    CHECK(cl.config.listen == std::vector<std::string>{"[::1]:1"});
+    CHECK(cl.config.root == (fs::current_path() / "rel").lexically_normal().string());
 }
 
 TEST_CASE("bad flags are errors naming the flag", "[config][cli]") {

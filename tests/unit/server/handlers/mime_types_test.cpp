@@ -54,6 +54,9 @@ TEST_CASE("built-in web types", "[mime_types]") {
     CHECK(types.content_type("t.csv") == "text/csv; charset=utf-8");
     CHECK(types.content_type("feed.xml") == "application/xml; charset=utf-8");
     CHECK(types.content_type("logo.svg") == "image/svg+xml; charset=utf-8");
+    CHECK(types.content_type("captions.vtt") == "text/vtt; charset=utf-8");
+    CHECK(types.content_type("stream.m3u8") == "application/vnd.apple.mpegurl");
+    CHECK(types.content_type("segment0.ts") == "video/mp2t");
     CHECK(types.content_type("a.png") == "image/png");
     CHECK(types.content_type("a.jpg") == "image/jpeg");
     CHECK(types.content_type("a.jpeg") == "image/jpeg");
@@ -115,19 +118,19 @@ TEST_CASE("a leading dot does not start an extension", "[mime_types]") {
     CHECK(types.content_type("..html") == "text/html; charset=utf-8");
 }
 
-TEST_CASE("charset=utf-8 for text types only", "[mime_types]") {
-    CHECK(MimeTypes::wants_utf8_charset("text/plain"));
-    CHECK(MimeTypes::wants_utf8_charset("text/x-whatever"));
-    CHECK(MimeTypes::wants_utf8_charset("TEXT/HTML"));
-    CHECK(MimeTypes::wants_utf8_charset("application/javascript"));
-    CHECK(MimeTypes::wants_utf8_charset("application/json"));
-    CHECK(MimeTypes::wants_utf8_charset("application/xml"));
-    CHECK(MimeTypes::wants_utf8_charset("image/svg+xml"));
-    CHECK_FALSE(MimeTypes::wants_utf8_charset("text/html; charset=iso-8859-1"));
-    CHECK_FALSE(MimeTypes::wants_utf8_charset("image/png"));
-    CHECK_FALSE(MimeTypes::wants_utf8_charset("application/octet-stream"));
-    CHECK_FALSE(MimeTypes::wants_utf8_charset("application/jsonx"));
-    CHECK_FALSE(MimeTypes::wants_utf8_charset("texts/plain"));
+TEST_CASE("a charset for text types only", "[mime_types]") {
+    CHECK(MimeTypes::wants_charset("text/plain"));
+    CHECK(MimeTypes::wants_charset("text/x-whatever"));
+    CHECK(MimeTypes::wants_charset("TEXT/HTML"));
+    CHECK(MimeTypes::wants_charset("application/javascript"));
+    CHECK(MimeTypes::wants_charset("application/json"));
+    CHECK(MimeTypes::wants_charset("application/xml"));
+    CHECK(MimeTypes::wants_charset("image/svg+xml"));
+    CHECK_FALSE(MimeTypes::wants_charset("text/html; charset=iso-8859-1"));
+    CHECK_FALSE(MimeTypes::wants_charset("image/png"));
+    CHECK_FALSE(MimeTypes::wants_charset("application/octet-stream"));
+    CHECK_FALSE(MimeTypes::wants_charset("application/jsonx"));
+    CHECK_FALSE(MimeTypes::wants_charset("texts/plain"));
 }
 
 TEST_CASE("mime.types text is parsed, with the built-in table winning", "[mime_types]") {
@@ -168,6 +171,48 @@ TEST_CASE("mime.types text is parsed, with the built-in table winning", "[mime_t
     CHECK(types.content_type("a.png") == "image/png");  // built-ins are still there
 }
 
+TEST_CASE("the charset is configurable, or none at all", "[mime_types]") {
+    // mime.charset: a legacy Latin-1 site, or "off" (as Apache and nginx by default), so that a
+    // page's own <meta charset> is not overridden by the header (HTML's encoding sniffing gives
+    // the header priority).
+    const std::string text = "text/x-thing thing\nimage/x-pic pic\n";
+    MimeTypes latin1 = MimeTypes::from_text(text, "text/plain", "iso-8859-1");
+    CHECK(latin1.content_type("index.html") == "text/html; charset=iso-8859-1");
+    CHECK(latin1.content_type("a.thing") == "text/x-thing; charset=iso-8859-1");
+    CHECK(latin1.content_type("logo.svg") == "image/svg+xml; charset=iso-8859-1");
+    CHECK(latin1.content_type("a.pic") == "image/x-pic");
+    CHECK(latin1.content_type("a.png") == "image/png");
+    CHECK(latin1.content_type("README") == "text/plain; charset=iso-8859-1");
+
+    MimeTypes none = MimeTypes::from_text(text, "text/plain", "");
+    CHECK(none.content_type("index.html") == "text/html");
+    CHECK(none.content_type("a.thing") == "text/x-thing");
+    CHECK(none.content_type("data.json") == "application/json");
+    CHECK(none.content_type("a.png") == "image/png");
+    CHECK(none.content_type("README") == "text/plain");
+
+    TempDir dir;
+    std::string file = dir.write("mime.types", "text/x-from-file fromfile\n");
+    CHECK(MimeTypes::load(file, "application/octet-stream", "").content_type("a.fromfile") ==
+          "text/x-from-file");
+    CHECK(MimeTypes::load(dir.path() + "/absent", "application/octet-stream", "windows-1252")
+              .content_type("a.css") == "text/css; charset=windows-1252");
+}
+
+TEST_CASE("charset names are tokens of at most 40 characters", "[mime_types]") {
+    CHECK(MimeTypes::is_charset_name("utf-8"));
+    CHECK(MimeTypes::is_charset_name("ISO-8859-1"));
+    CHECK(MimeTypes::is_charset_name("Shift_JIS"));
+    CHECK(MimeTypes::is_charset_name(std::string(MimeTypes::kMaxCharsetLength, 'a')));
+    CHECK_FALSE(MimeTypes::is_charset_name(std::string(MimeTypes::kMaxCharsetLength + 1, 'a')));
+    CHECK_FALSE(MimeTypes::is_charset_name(""));
+    CHECK_FALSE(MimeTypes::is_charset_name("utf 8"));
+    CHECK_FALSE(MimeTypes::is_charset_name("\"utf-8\""));
+    CHECK_FALSE(MimeTypes::is_charset_name("utf-8;x=y"));
+    CHECK_FALSE(MimeTypes::is_charset_name("utf-8\r\nX: y"));
+    CHECK_FALSE(MimeTypes::is_charset_name("utf-8,latin1"));
+}
+
 TEST_CASE("the default type is configurable", "[mime_types]") {
     CHECK(MimeTypes::from_text("", "application/x-unknown").content_type("README") ==
           "application/x-unknown");
@@ -203,4 +248,18 @@ TEST_CASE("the system's mime.types, when present, keeps the web types ours", "[m
     CHECK(system.content_type("app.js") == "text/javascript; charset=utf-8");
     CHECK(system.content_type("favicon.ico") == "image/x-icon");
     CHECK(system.content_type("index.html") == "text/html; charset=utf-8");
+    CHECK(system.content_type("segment0.ts") == "video/mp2t");
+}
+
+TEST_CASE("HLS segments are video, whatever Debian's mime.types says", "[mime_types]") {
+    // Debian's media-types maps .ts to Qt Linguist translation files: an HLS site's MPEG-TS
+    // segments went out as "text/vnd.trolltech.linguist; charset=utf-8". nginx: video/mp2t.
+    MimeTypes types = MimeTypes::from_text(
+        "text/vnd.trolltech.linguist\tts\n"
+        "application/vnd.apple.mpegurl\tm3u8\n"
+        "text/vtt\tvtt\n",
+        "application/octet-stream");
+    CHECK(types.content_type("/live/segment12.ts") == "video/mp2t");
+    CHECK(types.content_type("/live/index.m3u8") == "application/vnd.apple.mpegurl");
+    CHECK(types.content_type("/live/en.vtt") == "text/vtt; charset=utf-8");
 }
