@@ -201,13 +201,11 @@ ParseResult RequestParser::feed(std::string_view bytes) {
             // that point takes precedence, as it does when the input is split inside that gap
             // (finish_gap() then finds it first): neither the status nor whether the request
             // line was read may depend on the split.
-            // (Unless the refusal came from scanning that gap: scanned again, it would not
-            // resume where it stopped, and would find an "obs-fold" after the line end.)
             const bool syntax_error = phase_ != Phase::Failed;
             const char* gap = gap_begin_ != nullptr ? gap_begin_ : buffer_begin_;
             const char* end = llhttp_get_error_pos(&parser_);
-            if (!failed_in_gap_ && end != nullptr && gap <= end &&
-                end <= bytes.data() + bytes.size() && scan_gap(gap, end) != 0) {
+            if (end != nullptr && gap <= end && end <= bytes.data() + bytes.size() &&
+                scan_gap(gap, end) != 0) {
                 return {ParseEvent::Error, bytes.size()};
             }
             if (syntax_error) {
@@ -270,12 +268,6 @@ void RequestParser::expect_in_gap(Span after, std::string_view literal) noexcept
 }
 
 int RequestParser::scan_gap(const char* from, const char* to) {
-    const int status = scan_gap_bytes(from, to);
-    if (status != 0) failed_in_gap_ = true;
-    return status;
-}
-
-int RequestParser::scan_gap_bytes(const char* from, const char* to) {
     for (const char* c = from; c < to; ++c) {
         if (!gap_literal_.empty()) {
             if (*c != gap_literal_[gap_literal_matched_]) {
@@ -291,14 +283,9 @@ int RequestParser::scan_gap_bytes(const char* from, const char* to) {
         if (gap_at_line_start_ && (*c == ' ' || *c == '\t')) return fail(400, "obs-fold");
         gap_after_cr_ = *c == '\r';
         gap_at_line_start_ = *c == '\n';
-        // The first line end after the version ends the request line, if it is within the
-        // request line's limit (counted below, after the loop): gaps are scanned in stream order
-        // up to any error, so the same line end counts however the input is split.
-        if (gap_at_line_start_ && version_read_ && !request_.request_line_read &&
-            request_line_bytes_ + static_cast<std::size_t>(c - from) <
-                limits_.max_request_line_bytes) {
-            request_.request_line_read = true;
-        }
+        // The first line end after the version ends the request line. Gaps are scanned in
+        // stream order up to any error, so a line end is seen however the input is split.
+        if (gap_at_line_start_ && version_read_) request_.request_line_read = true;
     }
     // Gap bytes count like the spans around them: in the request line (blank lines before it
     // included), in the header section, or as a chunked body's framing. Each counter grows in

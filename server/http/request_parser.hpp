@@ -102,7 +102,6 @@ class RequestParser {
     // the gap at the end of the consumed input (it continues in the next feed).
     int enter_span(Span kind, const char* at, std::size_t n);
     int scan_gap(const char* from, const char* to);
-    int scan_gap_bytes(const char* from, const char* to);
     bool finish_gap(const char* consumed_end);
     void expect_in_gap(Span after, std::string_view literal) noexcept;
     void reset_gap() noexcept;
@@ -141,7 +140,6 @@ class RequestParser {
     std::size_t gap_literal_matched_ = 0;
     Span gap_literal_after_ = Span::Url;  // ... because this span ended
     bool in_header_section_ = false;      // a field name was seen: gaps count as header bytes
-    bool failed_in_gap_ = false;          // the error was found by scan_gap (final, like the error)
     bool version_read_ = false;  // the request line's version was parsed: its line end comes next
     bool counting_chunk_framing_ = false;    // the gaps are a chunked body's framing ...
     std::uint64_t chunk_framing_bytes_ = 0;  // ... of this many bytes so far
