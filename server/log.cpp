@@ -164,10 +164,9 @@ void append_access_line(std::string& out, const http::Request& r, std::string_vi
     out += " - - [";
     out += clf_now;
     out += "] \"";
-    if (!r.request_line_read) {
-        // No whole request line was read (garbage, a TLS handshake, a 414, "GET /" with no
-        // version, a timeout before it ended): "-" as Apache logs it, rather than a line the
-        // client never sent ("  HTTP/1.1", or a cut target with a version it never gave).
+    if (r.method.empty() || r.target.empty()) {
+        // No request line was read (garbage, a TLS handshake, a 414, a timeout before it ended):
+        // "-" as Apache logs it, rather than a line the client never sent ("  HTTP/1.1").
         out += '-';
     } else {
         append_escaped(out, r.method);

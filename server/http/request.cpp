@@ -30,7 +30,6 @@ void Request::clear() noexcept {
     expect_continue = false;
     chunked = false;
     content_length.reset();
-    request_line_read = false;
     peer.remote_address.clear();
     peer.remote_port = 0;
     peer.local_address.clear();

@@ -35,7 +35,7 @@ struct Request {
     std::string raw_path;  // path part of the target, still percent-encoded ("*" for OPTIONS *)
     std::string query;     // after '?', raw, without the '?'
     bool has_query = false;
-    Version version;  // from the request line as soon as llhttp has parsed it (RFC 9112 §2.3)
+    Version version;
     Headers headers;
     std::string host;  // Host header, or the authority of an absolute-form target
 
@@ -44,12 +44,6 @@ struct Request {
     bool chunked = false;          // Transfer-Encoding: chunked
     std::optional<std::uint64_t> content_length;
     bool has_body() const noexcept { return chunked || (content_length && *content_length > 0); }
-
-    // The request line was read in full (through its line end, or up to a well-formed version
-    // refused with 505): method, target and version are what the client sent, and the access log
-    // may show them. Always true for a request that reaches a handler; false for one refused or
-    // timed out earlier (garbage, a 414, "GET /" without a version, a 408 mid-line).
-    bool request_line_read = false;
 
     Peer peer;
     std::uint64_t id = 0;  // request id for logs (unique per worker process run)

@@ -121,7 +121,6 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
     settings_.on_message_begin = &RequestParser::on_message_begin;
     settings_.on_method = &RequestParser::on_method;
     settings_.on_url = &RequestParser::on_url;
-    settings_.on_version_complete = &RequestParser::on_version_complete;
     settings_.on_header_field = &RequestParser::on_header_field;
     settings_.on_header_field_complete = &RequestParser::on_header_field_complete;
     settings_.on_header_value = &RequestParser::on_header_value;
@@ -184,36 +183,29 @@ ParseResult RequestParser::feed(std::string_view bytes) {
             if (phase_ != Phase::Failed && finish_gap(llhttp_get_error_pos(&parser_))) {
                 const char* reason = llhttp_get_error_reason(&parser_);
                 if (reason != nullptr && reason == kWellFormedUnknownVersion) {
-                    // "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), both digits stored by llhttp: the
-                    // log shows the version the client asked for.
-                    request_.version = {llhttp_get_http_major(&parser_),
-                                        llhttp_get_http_minor(&parser_)};
-                    request_.request_line_read = true;
                     fail(505, "unsupported HTTP version");
                 } else {
                     fail(400, reason != nullptr ? reason : "invalid HTTP version");
                 }
             }
             return {ParseEvent::Error, bytes.size()};
-        default: {
-            // llhttp found a syntax error (400), or a callback refused (417, 501, 505, a limit;
-            // llhttp reports HPE_USER or HPE_CB_*). Either way a syntax error in the gap before
-            // that point takes precedence, as it does when the input is split inside that gap
-            // (finish_gap() then finds it first): neither the status nor whether the request
-            // line was read may depend on the split.
-            const bool syntax_error = phase_ != Phase::Failed;
-            const char* gap = gap_begin_ != nullptr ? gap_begin_ : buffer_begin_;
-            const char* end = llhttp_get_error_pos(&parser_);
-            if (end != nullptr && gap <= end && end <= bytes.data() + bytes.size() &&
-                scan_gap(gap, end) != 0) {
-                return {ParseEvent::Error, bytes.size()};
-            }
-            if (syntax_error) {
-                const char* reason = llhttp_get_error_reason(&parser_);
-                fail(400, reason != nullptr ? reason : "invalid request");
+        default:
+            if (phase_ != Phase::Failed) {
+                phase_ = Phase::Failed;
+                error_status_ = 400;
+                error_reason_ = llhttp_get_error_reason(&parser_);
+            } else {
+                // A callback refused (417, 501, 505, a limit; llhttp reports HPE_USER or
+                // HPE_CB_*). A syntax error in the gap before that point takes precedence, as it
+                // does when the input is split inside that gap (finish_gap() then finds it first):
+                // the status must not depend on the split.
+                const char* gap = gap_begin_ != nullptr ? gap_begin_ : buffer_begin_;
+                const char* end = llhttp_get_error_pos(&parser_);
+                if (end != nullptr && gap <= end && end <= bytes.data() + bytes.size()) {
+                    scan_gap(gap, end);
+                }
             }
             return {ParseEvent::Error, bytes.size()};
-        }
     }
 }
 
@@ -249,7 +241,6 @@ void RequestParser::next_message() {
     in_header_section_ = false;
     counting_chunk_framing_ = false;
     chunk_framing_bytes_ = 0;
-    version_read_ = false;
     reset_gap();
 }
 
@@ -283,9 +274,6 @@ int RequestParser::scan_gap(const char* from, const char* to) {
         if (gap_at_line_start_ && (*c == ' ' || *c == '\t')) return fail(400, "obs-fold");
         gap_after_cr_ = *c == '\r';
         gap_at_line_start_ = *c == '\n';
-        // The first line end after the version ends the request line. Gaps are scanned in
-        // stream order up to any error, so a line end is seen however the input is split.
-        if (gap_at_line_start_ && version_read_) request_.request_line_read = true;
     }
     // Gap bytes count like the spans around them: in the request line (blank lines before it
     // included), in the header section, or as a chunked body's framing. Each counter grows in
@@ -385,16 +373,6 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
     return 0;
 }
 
-int RequestParser::on_version_complete(llhttp_t* p) {
-    auto& s = self(p);
-    // Known now, not only once the head is complete: a request refused later in its head (a bad
-    // field, 431, a 408 while the fields trickle in) is logged with the version it was sent with,
-    // and answered as its version needs.
-    s.request_.version = {llhttp_get_http_major(p), llhttp_get_http_minor(p)};
-    s.version_read_ = true;
-    return 0;
-}
-
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
     if (int status = s.enter_span(Span::HeaderField, at, n); status != 0) return status;
@@ -459,6 +437,7 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
 
 int RequestParser::finish_head() {
     Request& r = request_;
+    r.version = {llhttp_get_http_major(&parser_), llhttp_get_http_minor(&parser_)};
     r.method_kind = method_from_string(r.method);
     // llhttp reads "GET /" + CRLF as HTTP/0.9 (usually caught earlier by the gap check, which
     // needs the bytes after the head); the issue refuses HTTP/0.9 with 400, not 505.

@@ -88,7 +88,6 @@ class RequestParser {
     static int on_message_begin(llhttp_t* p);
     static int on_method(llhttp_t* p, const char* at, std::size_t n);
     static int on_url(llhttp_t* p, const char* at, std::size_t n);
-    static int on_version_complete(llhttp_t* p);
     static int on_header_field(llhttp_t* p, const char* at, std::size_t n);
     static int on_header_field_complete(llhttp_t* p);
     static int on_header_value(llhttp_t* p, const char* at, std::size_t n);
@@ -138,9 +137,8 @@ class RequestParser {
     bool gap_at_line_start_ = false;  // the last gap byte was LF: SP/HTAB here is obs-fold
     std::string_view gap_literal_;    // the gap must start with this ...
     std::size_t gap_literal_matched_ = 0;
-    Span gap_literal_after_ = Span::Url;  // ... because this span ended
-    bool in_header_section_ = false;      // a field name was seen: gaps count as header bytes
-    bool version_read_ = false;  // the request line's version was parsed: its line end comes next
+    Span gap_literal_after_ = Span::Url;     // ... because this span ended
+    bool in_header_section_ = false;         // a field name was seen: gaps count as header bytes
     bool counting_chunk_framing_ = false;    // the gaps are a chunked body's framing ...
     std::uint64_t chunk_framing_bytes_ = 0;  // ... of this many bytes so far
 };

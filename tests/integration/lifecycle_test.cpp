@@ -688,45 +688,6 @@ TEST_CASE("access log: a request line that was never read is logged as \"-\"",
     CHECK(lines_with(log, "HTTP/1.1\" 4").empty());
 }
 
-TEST_CASE("access log: a head refused after its request line shows the version sent",
-          "[lifecycle][logs]") {
-    // The version is recorded as soon as the request line is read: a 400 for a bad field, a 431
-    // or a 408 while the fields trickle in is logged "HTTP/1.0" for an HTTP/1.0 client, not with
-    // the default 1.1. The answer keeps our own version in its status line (RFC 9110 §6.2) and
-    // closes the connection, as every refusal does.
-    Site site;
-    TestServer server(
-        {.root = site.dir.path(),
-         .config_json = R"({"timeouts": {"header_read": 0.3}, "limits": {"header_fields": 2}})"});
-    struct Case {
-        std::string bytes;
-        int status;
-        std::string logged;
-    };
-    for (const auto& c : std::vector<Case>{
-             {"GET /hello.txt?field HTTP/1.0\r\nBad Field: x\r\n\r\n", 400,
-              "\"GET /hello.txt?field HTTP/1.0\" 400 "},
-             {"GET /hello.txt?many HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431,
-              "\"GET /hello.txt?many HTTP/1.0\" 431 "},
-             {"GET /hello.txt?slow HTTP/1.0\r\nA: 1\r\n", 408,
-              "\"GET /hello.txt?slow HTTP/1.0\" 408 "},
-             // The request line itself never ended: nothing of it is logged.
-             {"GET /hello.txt?cut HTTP/1.0", 408, "\"-\" 408 "},
-         }) {
-        INFO(c.bytes);
-        RawClient client(server.port());
-        client.send(c.bytes);
-        auto r = client.read_response(false, 2s);
-        REQUIRE(r);
-        CHECK(r->status == c.status);
-        CHECK(r->version == "HTTP/1.1");
-        CHECK(r->header("Connection") == "close");
-        CHECK(client.closed_by_server(2s));
-        CHECK(server.wait_for_stdout(c.logged));
-    }
-    CHECK(lines_with(server.stdout_text(), "HTTP/1.1\"").empty());
-}
-
 TEST_CASE("check-config refuses what starting would refuse", "[lifecycle][startup]") {
     // A configuration --check-config calls OK must not then fail to start: an unknown user (as
     // root; `nginx -t` and `apachectl -t` refuse it too), a MIME types path that is a directory,

@@ -54,9 +54,6 @@ struct Outcome {
     std::vector<Message> messages;
     std::optional<int> error_status;
     bool pending = false;  // input ended inside a message
-    // Of the message refused or left pending: its version once its request line was read in full
-    // (what the access log shows), nullopt before.
-    std::optional<Version> logged_version;
     bool operator==(const Outcome&) const = default;
 };
 
@@ -94,9 +91,6 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
     }
     if (o.error_status) os << "error " << *o.error_status;
     if (o.pending) os << "pending";
-    if (o.logged_version) {
-        os << " logged HTTP/" << o.logged_version->major << "." << o.logged_version->minor;
-    }
     return os;
 }
 
@@ -131,11 +125,6 @@ Message snapshot(const Request& r, std::string body, bool head_complete, std::si
     m.head_complete = head_complete;
     m.end = end;
     return m;
-}
-
-std::optional<Version> logged_version(const Request& r) {
-    if (!r.request_line_read) return std::nullopt;
-    return r.version;
 }
 
 // Feeds `input` in pieces that end at each offset in `cuts` (ascending), reacting to events as
@@ -173,7 +162,6 @@ Outcome parse_pieces(std::string_view input, const std::vector<std::size_t>& cut
                     break;
                 case ParseEvent::MessageComplete:
                     REQUIRE_FALSE(parser.in_body());
-                    REQUIRE(parser.request().request_line_read);
                     out.messages.push_back(
                         snapshot(parser.request(), sink.received, head_complete, offset));
                     // Until next_message(), nothing more is consumed.
@@ -186,14 +174,12 @@ Outcome parse_pieces(std::string_view input, const std::vector<std::size_t>& cut
                     break;
                 case ParseEvent::Error:
                     out.error_status = parser.error_status();
-                    out.logged_version = logged_version(parser.request());
                     REQUIRE(parser.feed("GET / HTTP/1.1\r\n").event == ParseEvent::Error);
                     return out;
             }
         }
     }
     out.pending = parser.message_started();
-    if (out.pending) out.logged_version = logged_version(parser.request());
     return out;
 }
 
@@ -894,54 +880,6 @@ TEST_CASE("an HTTP/0.9 simple request -> 400", "[request_parser][strict]") {
     // 0.9 client would get a 408 after the header timeout), nor be answered 505.
     CHECK(error_status_of("GET /\r\n") == 400);
     CHECK(error_status_of("GET /\r\n\r\n") == 400);
-}
-
-TEST_CASE("the version is known once the request line is read, for a head refused later",
-          "[request_parser]") {
-    // A request refused after its request line (a bad field, 431, a 408 while the fields
-    // trickle in) is logged with the version the client sent, not the default 1.1.
-    using V = std::optional<Version>;
-    CHECK(parse_every_way("GET / HTTP/1.0\r\nBad Field: x\r\n\r\n").logged_version ==
-          V(Version{1, 0}));
-    ParserLimits few_fields;
-    few_fields.max_header_fields = 1;
-    Outcome too_many = parse_every_way("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\n\r\n", few_fields);
-    CHECK(too_many.error_status == 431);
-    CHECK(too_many.logged_version == V(Version{1, 0}));
-    // llhttp's own syntax error at the first field byte, with the request line's end in the same
-    // input.
-    CHECK(parse_every_way("GET / HTTP/1.0\r\n\x7f: x\r\n\r\n").logged_version == V(Version{1, 0}));
-    // Pending (the connection answers 408 when its timer fires).
-    CHECK(parse_every_way("GET / HTTP/1.0\r\nHost: a\r\n").logged_version == V(Version{1, 0}));
-    CHECK(parse_every_way("GET / HTTP/1.0\r\n").logged_version == V(Version{1, 0}));
-    CHECK(parse_every_way("GET / HTTP/1.0\n").logged_version == V(Version{1, 0}));
-    CHECK(parse_every_way("\r\nGET / HTTP/1.1\r\n").logged_version == V(Version{1, 1}));
-    // Versions the server refuses are still the client's: logged as sent.
-    CHECK(parse_every_way("GET / HTTP/0.9\r\nHost: a\r\n\r\n").logged_version == V(Version{0, 9}));
-    CHECK(parse_every_way("GET / HTTP/2.0\r\nHost: a\r\n\r\n").logged_version == V(Version{2, 0}));
-    CHECK(parse_every_way("GET / HTTP/1.2\r\nHost: a\r\n\r\n").logged_version == V(Version{1, 2}));
-}
-
-TEST_CASE("a request line not read in full has no version to log", "[request_parser]") {
-    // Logged as "-": any version would be one the client never sent.
-    for (const std::string& input : {
-             "GET / HTTP/1.0"s,                     // no line end yet (a 408)
-             "GET /cut"s,                           // mid-target
-             "GET /\r\n"s,                          // HTTP/0.9: no version at all
-             "GET / RTSP/1.0\r\nHost: a\r\n\r\n"s,  // not HTTP
-             "GET / RTSP/1.0\r\n\x7f"s,
-             "GET / HTTP/1.1x\r\nHost: a\r\n\r\n"s,  // malformed after the version
-             "GET / HTTP/1.x\r\nHost: a\r\n\r\n"s,
-         }) {
-        INFO(printable(input));
-        CHECK(parse_every_way(input).logged_version == std::nullopt);
-    }
-    ParserLimits short_line;
-    short_line.max_request_line_bytes = 16;
-    Outcome too_long =
-        parse_every_way("GET /" + std::string(20, 'a') + " HTTP/1.0\r\n\r\n", short_line);
-    CHECK(too_long.error_status == 414);
-    CHECK(too_long.logged_version == std::nullopt);
 }
 
 TEST_CASE("a well-formed but unsupported version -> 505", "[request_parser][strict]") {
