@@ -66,20 +66,19 @@ bench_build_tools
 bench_build_cgikitd
 bench_build_examples_static
 
-echo "== spawn floor"
-SECS=$FLOOR_SECS METHODS=$FLOOR_METHODS WORKERS=1 HEAVY=0 PROGS=$FLOOR_PROGS \
-  OUT="$OUT/spawn_floor.txt" "$BENCH/spawn_floor/spawn_floor.sh" >/dev/null
-cat "$OUT/spawn_floor.txt"
-
-# The floor drifts by more than our own figure does (1,700-2,200 spawns/s for the same binary on
-# the same machine in one evening), so it is sampled three times across the run: all programs
-# before the anchors, hello with posix_spawn again after them and after the idle step. The
-# table's floor is the median of the three hello/posix_spawn samples.
-floor_sample() {                         # $1 = file: one more hello/posix_spawn sample
-  SECS=$FLOOR_SECS METHODS=posix_spawn WORKERS=1 HEAVY=0 PROGS=hello OUT="$1" \
+# The floor drifts by more than our own figure does (1,540-2,180 spawns/s for the same binary on
+# the same machine in one day), so it is sampled three times across the run: every program before
+# the anchors, hello with posix_spawn again after them and after the idle step. The table's floor
+# is the median of the three hello/posix_spawn samples.
+spawn_floor() {                          # $1 = results file, $2 = METHODS, $3 = PROGS
+  SECS=$FLOOR_SECS METHODS=$2 WORKERS=1 HEAVY=0 PROGS=$3 OUT="$1" \
     "$BENCH/spawn_floor/spawn_floor.sh" >/dev/null
-  grep '^hello ' "$1"
 }
+floor_sample() { spawn_floor "$1" posix_spawn hello; grep '^hello ' "$1"; }
+
+echo "== spawn floor"
+spawn_floor "$OUT/spawn_floor.txt" "$FLOOR_METHODS" "$FLOOR_PROGS"
+cat "$OUT/spawn_floor.txt"
 
 echo "== anchors"
 # Progress lines only; the whole output is in $OUT/anchors.log.
